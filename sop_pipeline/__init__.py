@@ -1,0 +1,1 @@
+"""Sales & Operations Planning domain library: plain functions over pandas and DuckDB."""

@@ -1,0 +1,252 @@
+"""The extract contract: which files a landing folder holds, their columns, types and keys.
+
+One declaration serves validation on load, the dbt sources, the generator and the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column. `kind` is one of text, int, float, date, timestamp."""
+
+    name: str
+    kind: str
+    description: str
+    example: str
+    nullable: bool = False
+    required: bool = True
+    nonnegative: bool = False
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One extract file: `erp/items` is read from `erp/items.csv` or `erp/items.parquet`."""
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = False
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        """Name of the raw table in DuckDB, e.g. `erp_items`."""
+        return self.name.replace("/", "_")
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, kind: str, description: str, example: str, **kw) -> Column:
+    return Column(name, kind, description, example, **kw)
+
+
+ENTITIES: tuple[Entity, ...] = (
+    Entity(
+        "erp/items",
+        "Item master: one row per sku.",
+        key=("sku",),
+        required=True,
+        columns=(
+            _c("sku", "text", "Stock-keeping unit code.", "BIK-001"),
+            _c("description", "text", "Item description.", "Road bike 54cm", nullable=True),
+            _c("family", "text", "Product family used for budget and roll-ups.", "Bikes"),
+            _c("uom", "text", "Unit of measure.", "EA", nullable=True),
+            _c("unit_cost", "float", "Standard cost per unit.", "412.50", nonnegative=True),
+            _c("unit_price", "float", "List price per unit.", "899.00", nonnegative=True),
+            _c("make_or_buy", "text", "Whether the item is produced or purchased.", "make",
+               allowed=("make", "buy")),
+            _c("lead_time_days", "float", "Replenishment lead time in days.", "21",
+               nonnegative=True),
+        ),
+    ),
+    Entity(
+        "erp/locations",
+        "Plants and distribution centres.",
+        key=("location_id",),
+        required=True,
+        columns=(
+            _c("location_id", "text", "Location code.", "PLT1"),
+            _c("name", "text", "Location name.", "Main plant", nullable=True),
+            _c("kind", "text", "plant or dc.", "plant", allowed=("plant", "dc")),
+        ),
+    ),
+    Entity(
+        "erp/sales_orders",
+        "Sales order lines, the demand history.",
+        key=("order_id", "line_no"),
+        required=True,
+        references={"sku": ("erp/items", "sku"), "location_id": ("erp/locations", "location_id")},
+        columns=(
+            _c("order_id", "text", "Sales order number.", "SO-000123"),
+            _c("line_no", "int", "Line number within the order.", "1", nonnegative=True),
+            _c("order_date", "date", "Date the order was booked.", "2025-03-14"),
+            _c("requested_date", "date", "Date the customer asked for.", "2025-03-28",
+               nullable=True),
+            _c("account_id", "text", "Customer account (CRM account_id).", "ACC-0042",
+               nullable=True),
+            _c("sku", "text", "Ordered sku.", "BIK-001"),
+            _c("location_id", "text", "Shipping location.", "DC1"),
+            _c("quantity", "float", "Ordered quantity in the item's unit.", "4",
+               nonnegative=True),
+            _c("net_amount", "float", "Net order line value.", "3420.00", nullable=True),
+            _c("status", "text", "open, shipped, invoiced or cancelled.", "invoiced",
+               nullable=True),
+        ),
+    ),
+    Entity(
+        "erp/work_centers",
+        "Work centres and the hours they have each month.",
+        key=("work_center_id",),
+        references={"location_id": ("erp/locations", "location_id")},
+        columns=(
+            _c("work_center_id", "text", "Work centre code.", "WC-ASSY"),
+            _c("name", "text", "Work centre name.", "Final assembly", nullable=True),
+            _c("location_id", "text", "Plant where the centre is.", "PLT1"),
+            _c("available_hours_per_month", "float", "Hours available in a normal month.",
+               "640", nonnegative=True),
+        ),
+    ),
+    Entity(
+        "erp/routings",
+        "Hours each sku needs on each work centre.",
+        key=("sku", "work_center_id"),
+        references={"sku": ("erp/items", "sku"),
+                    "work_center_id": ("erp/work_centers", "work_center_id")},
+        columns=(
+            _c("sku", "text", "Produced sku.", "BIK-001"),
+            _c("work_center_id", "text", "Work centre used.", "WC-ASSY"),
+            _c("hours_per_unit", "float", "Hours per unit produced.", "0.75", nonnegative=True),
+        ),
+    ),
+    Entity(
+        "erp/purchase_orders",
+        "Purchase order lines, open and closed.",
+        key=("po_id", "line_no"),
+        references={"sku": ("erp/items", "sku"), "location_id": ("erp/locations", "location_id")},
+        columns=(
+            _c("po_id", "text", "Purchase order number.", "PO-004711"),
+            _c("line_no", "int", "Line number within the order.", "1", nonnegative=True),
+            _c("supplier_id", "text", "Supplier code.", "SUP-07"),
+            _c("sku", "text", "Purchased sku.", "CMP-010"),
+            _c("location_id", "text", "Receiving location.", "PLT1"),
+            _c("quantity", "float", "Ordered quantity.", "500", nonnegative=True),
+            _c("order_date", "date", "Date the order was placed.", "2025-02-01"),
+            _c("due_date", "date", "Promised arrival date.", "2025-03-01"),
+            _c("received_date", "date", "Date received; empty while open.", "2025-03-04",
+               nullable=True),
+            _c("status", "text", "open, received or cancelled.", "received",
+               allowed=("open", "received", "cancelled")),
+        ),
+    ),
+    Entity(
+        "erp/production_orders",
+        "Production (manufacturing) orders.",
+        key=("mo_id",),
+        references={"sku": ("erp/items", "sku"), "location_id": ("erp/locations", "location_id")},
+        columns=(
+            _c("mo_id", "text", "Production order number.", "MO-000321"),
+            _c("sku", "text", "Produced sku.", "BIK-001"),
+            _c("location_id", "text", "Producing plant.", "PLT1"),
+            _c("quantity", "float", "Quantity to produce.", "120", nonnegative=True),
+            _c("due_date", "date", "Planned completion date.", "2025-04-15"),
+            _c("status", "text", "planned, released, completed or cancelled.", "released",
+               allowed=("planned", "released", "completed", "cancelled")),
+        ),
+    ),
+    Entity(
+        "erp/budget",
+        "Budget by month and product family.",
+        key=("month", "family"),
+        columns=(
+            _c("month", "date", "First day of the budget month.", "2026-01-01"),
+            _c("family", "text", "Product family.", "Bikes"),
+            _c("volume", "float", "Budgeted units.", "1500", nonnegative=True),
+            _c("revenue", "float", "Budgeted revenue.", "1250000", nonnegative=True),
+        ),
+    ),
+    Entity(
+        "crm/accounts",
+        "Customer accounts from the CRM.",
+        key=("account_id",),
+        columns=(
+            _c("account_id", "text", "Account code.", "ACC-0042"),
+            _c("name", "text", "Account name.", "Velo Retail GmbH", nullable=True),
+            _c("segment", "text", "Customer segment.", "Retail", nullable=True),
+            _c("region", "text", "Sales region.", "EMEA", nullable=True),
+        ),
+    ),
+    Entity(
+        "crm/deals",
+        "Sales opportunities in the CRM pipeline.",
+        key=("deal_id",),
+        references={"sku": ("erp/items", "sku")},
+        columns=(
+            _c("deal_id", "text", "Deal code.", "DL-00017"),
+            _c("account_id", "text", "Account of the deal.", "ACC-0042", nullable=True),
+            _c("sku", "text", "Sku the deal is for.", "BIK-001"),
+            _c("quantity", "float", "Units in the deal.", "200", nonnegative=True),
+            _c("amount", "float", "Deal value.", "170000", nullable=True, nonnegative=True),
+            _c("stage", "text", "Sales stage.", "proposal", nullable=True),
+            _c("probability", "float", "Win probability, 0 to 1.", "0.4", nullable=True,
+               nonnegative=True),
+            _c("expected_close_date", "date", "Expected close date.", "2026-12-15"),
+            _c("status", "text", "open, won or lost.", "open", allowed=("open", "won", "lost")),
+            _c("updated_at", "timestamp", "Last change in the CRM.", "2026-10-20 14:03:00"),
+        ),
+    ),
+    Entity(
+        "stock/inventory",
+        "Inventory snapshots: stock on hand per sku and location at a date.",
+        key=("snapshot_date", "sku", "location_id"),
+        required=True,
+        references={"sku": ("erp/items", "sku"), "location_id": ("erp/locations", "location_id")},
+        columns=(
+            _c("snapshot_date", "date", "Date of the snapshot (end of day).", "2026-10-31"),
+            _c("sku", "text", "Sku.", "BIK-001"),
+            _c("location_id", "text", "Location.", "DC1"),
+            _c("on_hand_qty", "float", "Units on hand.", "37", nonnegative=True),
+        ),
+    ),
+    Entity(
+        "plan/overrides",
+        "Planner overrides of the demand plan (sku or family; quantity or pct_change).",
+        key=("month", "sku", "family", "location_id"),
+        columns=(
+            _c("month", "date", "First day of the month overridden.", "2026-12-01"),
+            _c("sku", "text", "Sku overridden (or empty with a family).", "BIK-001",
+               nullable=True, required=False),
+            _c("family", "text", "Family overridden (or empty with a sku).", "",
+               nullable=True, required=False),
+            _c("location_id", "text", "Location.", "DC1", nullable=True),
+            _c("quantity", "float", "Absolute quantity for the month.", "250", nullable=True,
+               required=False, nonnegative=True),
+            _c("pct_change", "float", "Relative change, 0.1 = +10 %.", "", nullable=True,
+               required=False),
+            _c("reason", "text", "Why the planner overrides.", "Tender won"),
+            _c("author", "text", "Who overrides.", "j.doe"),
+        ),
+    ),
+    Entity(
+        "plan/events",
+        "Known future events (promotions, launches) as uplifts.",
+        key=("name",),
+        columns=(
+            _c("name", "text", "Event name.", "Spring promo"),
+            _c("start_month", "date", "First month of the event.", "2027-03-01"),
+            _c("end_month", "date", "Last month of the event.", "2027-04-01"),
+            _c("sku", "text", "Sku affected (or empty with a family).", "", nullable=True,
+               required=False),
+            _c("family", "text", "Family affected (or empty with a sku).", "Bikes",
+               nullable=True, required=False),
+            _c("uplift_pct", "float", "Expected uplift, 0.2 = +20 %.", "0.2"),
+        ),
+    ),
+)
+
+BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}
