@@ -1,0 +1,49 @@
+"""Cycle months: a cycle `2026-10` plans with the actuals up to the end of 2026-09."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+COMPLETE_WITHIN_DAYS = 3
+
+
+def parse_month(text: str) -> pd.Timestamp:
+    """`'2026-10'` (or any date in it) → Timestamp of the month's first day."""
+    try:
+        return pd.Timestamp(text).to_period("M").to_timestamp()
+    except ValueError as exc:
+        raise ValueError(f"Not a month: {text!r} (expected YYYY-MM).") from exc
+
+
+def month_label(month: pd.Timestamp | dt.date) -> str:
+    return pd.Timestamp(month).strftime("%Y-%m")
+
+
+def cycle_range(text: str) -> list[pd.Timestamp]:
+    """`'2025-11..2026-10'` → every month from the first to the last, inclusive."""
+    first, sep, last = text.partition("..")
+    if not sep:
+        raise ValueError(f"Not a cycle range: {text!r} (expected YYYY-MM..YYYY-MM).")
+    months = list(pd.date_range(parse_month(first), parse_month(last), freq="MS"))
+    if not months:
+        raise ValueError(f"Empty cycle range {text!r}: the first month is after the last.")
+    return months
+
+
+def next_cycle(last_order_date: dt.date) -> pd.Timestamp:
+    """The cycle after the latest month whose actuals are complete.
+
+    A month counts as complete once the data reaches its last three days (a month may end on
+    a weekend): data ending on 2026-10-30 makes cycle 2026-11, ending on 2026-10-17 makes 2026-10.
+    """
+    day = pd.Timestamp(last_order_date)
+    month = day.to_period("M").to_timestamp()
+    complete = day.days_in_month - day.day < COMPLETE_WITHIN_DAYS
+    return month + pd.offsets.MonthBegin(1) if complete else month
+
+
+def horizon_months(cycle_month: pd.Timestamp, horizon: int) -> list[pd.Timestamp]:
+    """The `horizon` months a cycle plans, starting with the cycle month itself."""
+    return list(pd.date_range(cycle_month, periods=horizon, freq="MS"))

@@ -1,0 +1,412 @@
+"""Land extract files in DuckDB as they came, and enforce the extract contract on them.
+
+Per-rule decisions (documented in the README):
+
+- File-level breaks fail the load and change nothing in `raw`: a required file missing, a
+  required column missing, an unreadable or empty required file, two files for one entity, or
+  a file where more than `max_quarantine_share` of the rows break row rules (the file is
+  systematically wrong). Readable rejected files are still landed, in schema `rejected`, so
+  what the source sent can be inspected.
+- Row-level breaks quarantine the row: a missing value, an unparsable number or date, a
+  negative quantity, a value outside the allowed set, an unknown sku / location / work centre,
+  a duplicate key (the first row in file order is kept). Quarantined rows stay in `raw` (as
+  sent) and are listed with their reason in `raw.quarantine`; staging models skip them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from sop_pipeline.contract import ENTITIES, Entity
+
+SAMPLE_ROWS = 3
+META_COLUMNS = ("_row_number", "_source_file", "_file_hash", "_loaded_at")
+_SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP"}
+
+
+class ContractError(ValueError):
+    """An extract breaks the contract at file level; the load changed nothing in `raw`."""
+
+
+@dataclass
+class EntityLoad:
+    """What one load did with one entity."""
+
+    entity: str
+    status: str  # loaded, absent, rejected, not_loaded (another file was rejected)
+    source_file: str | None = None
+    file_hash: str | None = None
+    rows: int = 0
+    quarantined: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """The outcome of landing one extracts folder."""
+
+    load_id: str
+    extracts_dir: Path
+    entities: list[EntityLoad]
+
+    @property
+    def absent_optional(self) -> list[str]:
+        return [e.entity for e in self.entities if e.status == "absent"]
+
+    @property
+    def quarantined(self) -> int:
+        return sum(e.quarantined for e in self.entities)
+
+    def summary(self) -> str:
+        lines = [
+            f"{e.entity}: {e.rows:,} rows from {e.source_file}"
+            + (f", {e.quarantined:,} quarantined" if e.quarantined else "")
+            for e in self.entities
+            if e.status == "loaded"
+        ]
+        if self.absent_optional:
+            lines.append("absent optional inputs: " + ", ".join(self.absent_optional))
+        lines.extend(p for e in self.entities for p in e.problems)
+        return "\n".join(lines)
+
+
+def land_extracts(
+    con: duckdb.DuckDBPyConnection, extracts_dir: Path | str, max_quarantine_share: float = 0.5
+) -> LoadReport:
+    """Read every contract file under `extracts_dir`, validate it and land it in schema `raw`.
+
+    Raises ContractError (naming file, column, row count and sample rows) on a file-level
+    break, before `raw` is touched. Row-level breaks land in `raw.quarantine`.
+    """
+    extracts_dir = Path(extracts_dir)
+    if not extracts_dir.is_dir():
+        raise ContractError(f"Extracts folder {extracts_dir} does not exist.")
+    load_id = uuid.uuid4().hex[:12]
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS rejected")
+    _create_log_tables(con)
+    _drop_staging(con)
+    loads: list[EntityLoad] = []
+    errors: list[str] = []
+    for entity in ENTITIES:
+        load = _stage_entity(con, entity, extracts_dir)
+        loads.append(load)
+        if load.status == "rejected":
+            errors.extend(load.problems)
+            continue
+        if load.status == "loaded" and not errors:
+            _quarantine_rows(con, entity, load)
+            share = load.quarantined / load.rows
+            if share > max_quarantine_share:
+                load.status = "rejected"
+                load.problems.insert(0, _systematic_problem(load, share, max_quarantine_share))
+                errors.append("\n".join(load.problems))
+    if errors:
+        for load in loads:
+            if load.status == "loaded":
+                load.status = "not_loaded"
+        _land_rejected(con, load_id, loads)
+        raise ContractError(
+            f"Extracts in {extracts_dir} break the contract; nothing was loaded into raw "
+            f"(rejected files are in schema 'rejected', load {load_id}):\n- "
+            + "\n- ".join(errors)
+        )
+    _publish_raw(con, load_id, loads)
+    return LoadReport(load_id, extracts_dir, loads)
+
+
+def last_order_date(extracts_dir: Path | str):
+    """The latest order date in the sales orders extract (to find the latest complete month)."""
+    entity = next(e for e in ENTITIES if e.name == "erp/sales_orders")
+    path, problem = _find_file(entity, Path(extracts_dir))
+    if path is None:
+        raise ContractError(problem or f"{entity.name}: required file missing in {extracts_dir}.")
+    value = duckdb.sql(
+        f"SELECT max(TRY_CAST(order_date AS DATE)) FROM {_reader(path)}"
+    ).fetchone()[0]
+    if value is None:
+        raise ContractError(f"{path}: no parsable order_date, cannot tell the latest month.")
+    return value
+
+
+def _reader(path: Path) -> str:
+    if path.suffix == ".csv":
+        return f"read_csv('{path}', header=true, all_varchar=true)"
+    return f"read_parquet('{path}')"
+
+
+def _create_log_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.quarantine (
+            entity VARCHAR, row_number BIGINT, column_name VARCHAR, rule VARCHAR,
+            reason VARCHAR, value VARCHAR, record VARCHAR, source_file VARCHAR,
+            load_id VARCHAR, quarantined_at TIMESTAMP)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.load_log (
+            load_id VARCHAR, entity VARCHAR, status VARCHAR, source_file VARCHAR,
+            file_hash VARCHAR, rows BIGINT, quarantined BIGINT, message VARCHAR,
+            loaded_at TIMESTAMP)"""
+    )
+
+
+def _find_file(entity: Entity, extracts_dir: Path) -> tuple[Path | None, str | None]:
+    candidates = [p for p in (extracts_dir / f"{entity.name}.csv",
+                              extracts_dir / f"{entity.name}.parquet") if p.exists()]
+    if len(candidates) > 1:
+        names = " and ".join(str(p) for p in candidates)
+        return None, f"{entity.name}: two files for one entity ({names}); keep one."
+    if candidates:
+        return candidates[0], None
+    if entity.required:
+        return None, (
+            f"{entity.name}: required file missing "
+            f"(expected {extracts_dir / entity.name}.csv or .parquet)."
+        )
+    return None, None
+
+
+def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: Path) -> EntityLoad:
+    """Read one file into a temp table `_in_<table>` with contract columns and metadata."""
+    path, problem = _find_file(entity, extracts_dir)
+    if problem:
+        return EntityLoad(entity.name, "rejected", problems=[problem])
+    staged = f"_in_{entity.table}"
+    if path is None:
+        cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in entity.columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {cols}, NULL::BIGINT AS _row_number,"
+            " NULL::VARCHAR AS _source_file, NULL::VARCHAR AS _file_hash,"
+            " NULL::TIMESTAMP AS _loaded_at LIMIT 0"
+        )
+        return EntityLoad(entity.name, "absent")
+    load = EntityLoad(entity.name, "loaded", source_file=str(path), file_hash=_file_hash(path))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path)}")
+    except duckdb.Error as exc:
+        load.status = "rejected"
+        load.problems.append(f"{path}: unreadable file: {str(exc).splitlines()[0]}")
+        return load
+    sent = [r[0] for r in con.execute("DESCRIBE _read").fetchall()]
+    renamed = {name: _normalise(name) for name in sent}
+    load.rows = con.execute("SELECT count(*) FROM _read").fetchone()[0]
+    select = [f'"{name}" AS "{new}"' for name, new in renamed.items()]
+    select += [f'NULL::VARCHAR AS "{c.name}"' for c in entity.columns
+               if not c.required and c.name not in renamed.values()]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join(select)}, "
+        f"rowid + 1 AS _row_number, '{path}' AS _source_file, '{load.file_hash}' AS _file_hash, "
+        f"now()::TIMESTAMP AS _loaded_at FROM _read"
+    )
+    missing = [c.name for c in entity.columns if c.required and c.name not in renamed.values()]
+    doubled = sorted({n for n in renamed.values() if list(renamed.values()).count(n) > 1})
+    if missing or doubled:
+        load.status = "rejected"
+        what = (
+            f"missing required column(s) {', '.join(repr(m) for m in missing)}"
+            if missing
+            else f"column name(s) {', '.join(doubled)} appear twice"
+        )
+        load.problems.append(
+            f"{path}: {what} (file has {load.rows:,} rows; columns found: "
+            f"{', '.join(sent)}). Sample rows:\n{_sample(con, staged, None)}"
+        )
+    elif load.rows == 0 and entity.required:
+        load.status = "rejected"
+        load.problems.append(f"{path}: required file has no rows (columns: {', '.join(sent)}).")
+    return load
+
+
+def _normalise(name: str) -> str:
+    """Header as the contract spells it: trimmed, lower-case, runs of non-word chars → `_`."""
+    return re.sub(r"\W+", "_", name.strip().lstrip("\ufeff").lower()).strip("_")
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _quarantine_rows(con: duckdb.DuckDBPyConnection, entity: Entity, load: EntityLoad) -> None:
+    """Find the rows of one staged entity that break a row rule; record them in `_q`."""
+    staged = f"_in_{entity.table}"
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _q (entity VARCHAR, row_number BIGINT, "
+        "column_name VARCHAR, rule VARCHAR, reason VARCHAR, value VARCHAR)"
+    )
+    for column_name, rule, reason, condition in _row_rules(entity):
+        value = "NULL" if column_name is None else f'CAST("{column_name}" AS VARCHAR)'
+        con.execute(
+            f"INSERT INTO _q SELECT '{entity.name}', _row_number, "
+            f"{'NULL' if column_name is None else repr(column_name)}, '{rule}', {reason}, "
+            f"{value} FROM {staged} AS t WHERE {condition}"
+        )
+    key = ", ".join(f'trim(CAST("{k}" AS VARCHAR))' for k in entity.key)
+    con.execute(  # duplicate key: the first row in file order is kept
+        f"""INSERT INTO _q SELECT '{entity.name}', _row_number, NULL, 'duplicate_key',
+               'duplicate of row ' || first_row || ' on key ({', '.join(entity.key)})', NULL
+            FROM (SELECT _row_number, min(_row_number) OVER (PARTITION BY {key}) AS first_row
+                  FROM {staged}) WHERE _row_number > first_row"""
+    )
+    counts = con.execute(
+        "SELECT column_name, rule, count(DISTINCT row_number), min(row_number) FROM _q "
+        "WHERE entity = ? GROUP BY ALL ORDER BY 3 DESC",
+        [entity.name],
+    ).fetchall()
+    load.quarantined = con.execute(
+        "SELECT count(DISTINCT row_number) FROM _q WHERE entity = ?", [entity.name]
+    ).fetchone()[0]
+    for column_name, rule, n, _ in counts:
+        sample = _sample(
+            con, staged,
+            f"_row_number IN (SELECT row_number FROM _q WHERE entity = '{entity.name}' "
+            f"AND rule = '{rule}' AND column_name IS NOT DISTINCT FROM "
+            f"{'NULL' if column_name is None else repr(column_name)})",
+        )
+        load.problems.append(
+            f"{load.source_file}: column '{column_name or ', '.join(entity.key)}': {n:,} of "
+            f"{load.rows:,} rows quarantined ({rule}). Sample rows:\n{sample}"
+        )
+
+
+def _row_rules(entity: Entity) -> list[tuple[str | None, str, str, str]]:
+    """(column, rule, reason SQL expression, condition SQL) for every row rule of an entity."""
+    rules: list[tuple[str | None, str, str, str]] = []
+    for col in entity.columns:
+        text = f'trim(CAST(t."{col.name}" AS VARCHAR))'
+        present = f"({text} IS NOT NULL AND {text} <> '')"
+        if not col.nullable:
+            rules.append((col.name, "missing_value", "'no value'", f"NOT {present}"))
+        if col.kind in _SQL_TYPE:
+            rules.append((
+                col.name, f"unparsable_{col.kind}", f"'not a valid {col.kind}: ' || {text}",
+                f"{present} AND TRY_CAST({text} AS {_SQL_TYPE[col.kind]}) IS NULL",
+            ))
+        if col.nonnegative:
+            rules.append((
+                col.name, "negative_value", f"'negative: ' || {text}",
+                f"TRY_CAST({text} AS DOUBLE) < 0",
+            ))
+        if col.allowed:
+            rules.append((
+                col.name, "invalid_value",
+                f"'not one of {'/'.join(col.allowed)}: ' || {text}",
+                f"{present} AND lower({text}) NOT IN ({_sql_list(col.allowed)})",
+            ))
+    for col_name, (ref_entity, ref_col) in entity.references.items():
+        ref_table = f"_in_{ref_entity.replace('/', '_')}"
+        text = f'trim(CAST(t."{col_name}" AS VARCHAR))'
+        rules.append((
+            col_name, f"unknown_{col_name}", f"'not in {ref_entity}: ' || {text}",
+            f"{text} <> '' AND {text} NOT IN (SELECT trim(CAST(r.\"{ref_col}\" AS VARCHAR)) "
+            f"FROM {ref_table} AS r WHERE r._row_number NOT IN "
+            f"(SELECT row_number FROM _q WHERE entity = '{ref_entity}'))",
+        ))
+    return rules
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _sample(con: duckdb.DuckDBPyConnection, table: str, where: str | None) -> str:
+    """A few rows rendered `row N: col=value, ...` for error messages."""
+    frame = con.execute(
+        f"SELECT * EXCLUDE (_source_file, _file_hash, _loaded_at) FROM {table} "
+        f"{'WHERE ' + where if where else ''} ORDER BY _row_number LIMIT {SAMPLE_ROWS}"
+    ).df()
+    lines = []
+    for record in frame.to_dict("records"):
+        row_number = record.pop("_row_number")
+        lines.append(
+            f"    row {row_number}: " + ", ".join(f"{k}={_show(v)}" for k, v in record.items())
+        )
+    return "\n".join(lines) or "    (no rows)"
+
+
+def _show(value: object) -> str:
+    return "<empty>" if value is None or value != value else repr(str(value))
+
+
+def _systematic_problem(load: EntityLoad, share: float, limit: float) -> str:
+    return (
+        f"{load.source_file}: {load.quarantined:,} of {load.rows:,} rows ({share:.0%}) break "
+        f"row rules, more than the {limit:.0%} allowed: the file looks systematically wrong."
+    )
+
+
+def _land_rejected(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[EntityLoad]) -> None:
+    """Keep rejected files queryable in schema `rejected`; `raw` stays as it was."""
+    for load in loads:
+        table = load.entity.replace("/", "_")
+        if load.status == "rejected" and _exists(con, f"_in_{table}"):
+            con.execute(f"CREATE OR REPLACE TABLE rejected.{table} AS SELECT * FROM _in_{table}")
+    _log(con, load_id, loads)
+
+
+def _publish_raw(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[EntityLoad]) -> None:
+    """Replace every raw table and the quarantine in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for load in loads:
+            table = load.entity.replace("/", "_")
+            con.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT * FROM _in_{table}")
+        con.execute("DELETE FROM raw.quarantine")
+        con.execute(
+            f"""INSERT INTO raw.quarantine
+            SELECT q.entity, q.row_number, q.column_name, q.rule, q.reason, q.value,
+                   NULL, NULL, '{load_id}', now()::TIMESTAMP FROM _q AS q"""
+        )
+        for load in loads:
+            if load.quarantined:
+                table = load.entity.replace("/", "_")
+                con.execute(
+                    f"""UPDATE raw.quarantine AS q SET
+                        record = to_json(t) :: VARCHAR, source_file = t._source_file
+                    FROM (SELECT * EXCLUDE (_file_hash, _loaded_at) FROM raw.{table}) AS t
+                    WHERE q.entity = '{load.entity}' AND q.row_number = t._row_number"""
+                )
+        _log(con, load_id, loads)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("DROP TABLE IF EXISTS _q")
+
+
+def _log(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[EntityLoad]) -> None:
+    con.executemany(
+        "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+        [
+            [load_id, e.entity, e.status, e.source_file, e.file_hash, e.rows, e.quarantined,
+             "\n".join(e.problems) or None]
+            for e in loads
+        ],
+    )
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+        ).fetchone()[0]
+    )
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget temp tables of an earlier load on this connection."""
+    for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
+        "(table_name = '_q' OR table_name LIKE '\\_in\\_%' ESCAPE '\\')"
+    ).fetchall():
+        con.execute(f"DROP TABLE {name}")

@@ -1,0 +1,66 @@
+"""The working DuckDB file: where it is, and cycle-scoped writes of the planning tables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sop_pipeline.tables import OUTPUT_TABLES, OutputTable
+
+DB_NAME = "sop.duckdb"
+
+
+def default_warehouse_dir() -> Path:
+    """`$SOP_WAREHOUSE_DIR`, else `./warehouse`."""
+    return Path(os.environ.get("SOP_WAREHOUSE_DIR", "warehouse")).resolve()
+
+
+def database_path(warehouse_dir: Path | str) -> Path:
+    return Path(warehouse_dir) / DB_NAME
+
+
+def connect(warehouse_dir: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = database_path(warehouse_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def ensure_output_table(con: duckdb.DuckDBPyConnection, table: OutputTable) -> None:
+    """Create a planning table with its documented columns and comments, if missing."""
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in table.columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS main.{table.name} ({columns})")
+    con.execute(f"COMMENT ON TABLE main.{table.name} IS {_quote(_table_comment(table))}")
+    for name, _, description in table.columns:
+        con.execute(f"COMMENT ON COLUMN main.{table.name}.{name} IS {_quote(description)}")
+
+
+def replace_cycle_rows(
+    con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp, rows: pd.DataFrame
+) -> int:
+    """Replace exactly one cycle's rows of a planning table, in one transaction."""
+    table = OUTPUT_TABLES[name]
+    ensure_output_table(con, table)
+    cycle_date = pd.Timestamp(cycle_month).date()
+    frame = rows.assign(cycle_month=cycle_date)[table.column_names]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM main.{name} WHERE cycle_month = ?", [cycle_date])
+        con.register("_incoming", frame)
+        con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM _incoming")
+        con.unregister("_incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(frame)
+
+
+def _table_comment(table: OutputTable) -> str:
+    return f"{table.description} Grain: {', '.join(table.grain)}."
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
