@@ -127,9 +127,10 @@ def last_order_date(extracts_dir: Path | str):
     path, problem = _find_file(entity, Path(extracts_dir))
     if path is None:
         raise ContractError(problem or f"{entity.name}: required file missing in {extracts_dir}.")
-    value = duckdb.sql(
-        f"SELECT max(TRY_CAST(order_date AS DATE)) FROM {_reader(path)}"
-    ).fetchone()[0]
+    with duckdb.connect() as con:
+        value = con.execute(
+            f"SELECT max(TRY_CAST(order_date AS DATE)) FROM {_reader(path)}"
+        ).fetchone()[0]
     if value is None:
         raise ContractError(f"{path}: no parsable order_date, cannot tell the latest month.")
     return value

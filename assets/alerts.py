@@ -1,0 +1,24 @@
+"""Alerts: what needs a planner's attention this cycle."""
+
+
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
+
+from assets.partitions import cycle_partitions
+from assets.planning import cycle_of, markdown_table, write_cycle_table
+from assets.resources import SopSettings
+from sop_pipeline.planning import alerts_stage
+
+
+@asset(
+    deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan")],
+    partitions_def=cycle_partitions, group_name="alerts", kinds={"duckdb", "python"},
+    description="Projected stockouts, overloaded work centres and late purchase orders.",
+)
+def alerts(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        rows = alerts_stage(con, cycle_of(context))
+        counts = rows.groupby(["kind", "severity"]).size().rename("alerts").reset_index()
+        return write_cycle_table(
+            con, context, "alerts", rows,
+            alerts_by_kind=MetadataValue.md(markdown_table(counts)),
+        )

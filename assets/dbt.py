@@ -1,0 +1,17 @@
+"""dbt build: staging and marts, with dbt tests run inline as Dagster asset checks."""
+
+import os
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from assets.project import dbt_project
+from assets.resources import SopSettings
+from sop_pipeline import warehouse
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+def sop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, sop: SopSettings):
+    # `build` runs each model's tests right after it, so a failing test stops what depends on it.
+    os.environ["SOP_DUCKDB_PATH"] = str(warehouse.database_path(sop.warehouse_path()))
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,49 @@
+"""Demand stage: the statistical forecast and the holdout accuracy it was chosen on."""
+
+
+from dagster import AssetExecutionContext, AssetSpec, multi_asset
+from dagster_dbt import get_asset_key_for_model
+
+from assets.dbt import sop_dbt_models
+from assets.partitions import cycle_partitions
+from assets.planning import cycle_of, write_cycle_table
+from assets.resources import SopSettings
+from sop_pipeline.planning import demand_stage
+from sop_pipeline.tables import OUTPUT_TABLES
+
+MONTHLY_DEMAND = get_asset_key_for_model([sop_dbt_models], "fct_monthly_demand")
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(name, description=OUTPUT_TABLES[name].description, deps=[MONTHLY_DEMAND],
+                  group_name="demand", kinds={"duckdb", "python"})
+        for name in ("demand_forecast", "forecast_accuracy")
+    ],
+    partitions_def=cycle_partitions,
+)
+def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
+    """Seasonal naive and Prophet per series; the better one on the holdout is selected."""
+    cycle_month = cycle_of(context)
+
+    def progress(done: int, total: int) -> None:
+        context.log.info(f"forecast: {done:,} of {total:,} series done")
+
+    with sop.connect() as con:
+        forecast, accuracy = demand_stage(
+            con, cycle_month, horizon=sop.horizon_months, holdout=sop.holdout_months,
+            workers=sop.forecast_workers, on_progress=progress,
+        )
+        chosen = accuracy[accuracy["is_selected"]]
+        models = chosen["model"].value_counts().to_dict()
+        yield write_cycle_table(
+            con, context, "demand_forecast", forecast,
+            series=int(chosen.shape[0]), selected_models=str(models),
+            selected_forecast_qty=float(
+                forecast.loc[forecast["is_selected"], "forecast_qty"].sum()
+            ),
+        )
+        yield write_cycle_table(
+            con, context, "forecast_accuracy", accuracy,
+            median_selected_wape=float(chosen["wape"].median()),
+        )

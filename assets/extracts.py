@@ -1,0 +1,71 @@
+"""Land the extract files in DuckDB's `raw` schema: one asset per contract entity."""
+
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from assets.resources import SopSettings
+from sop_pipeline import demo
+from sop_pipeline.contract import ENTITIES
+from sop_pipeline.ingest import land_extracts
+
+QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
+
+# The keys match the dbt sources (`source('raw', 'erp_items')`), so lineage joins up.
+RAW_SPECS = [
+    AssetSpec(["raw", e.table], description=e.description, group_name="extracts",
+              kinds={"duckdb"}, metadata={"contract_file": e.name, "required": e.required})
+    for e in ENTITIES
+] + [
+    AssetSpec(QUARANTINE_KEY, group_name="extracts", kinds={"duckdb"},
+              description="Rows that broke a row-level contract rule, with the reason.")
+]
+
+
+@multi_asset(
+    specs=RAW_SPECS,
+    check_specs=[AssetCheckSpec("no_quarantined_rows", asset=QUARANTINE_KEY,
+                                description="Warns when any extract row was quarantined.")],
+)
+def raw_extracts(context: AssetExecutionContext, sop: SopSettings):
+    """Read every extract file, enforce the contract and land it as it came, with load metadata."""
+    extracts_dir = sop.extracts_path()
+    if not sop.extracts_dir and demo.ensure_demo_company(extracts_dir):
+        context.log.info(f"Generated the bundled demo company in {extracts_dir}")
+    with sop.connect() as con:
+        report = land_extracts(con, extracts_dir)
+    context.log.info(report.summary())
+    if report.absent_optional:
+        context.log.warning("Absent optional inputs: " + ", ".join(report.absent_optional))
+    for load, entity in zip(report.entities, ENTITIES, strict=True):
+        yield MaterializeResult(
+            asset_key=["raw", entity.table],
+            metadata={
+                "status": load.status,
+                "source_file": MetadataValue.path(load.source_file or "(absent)"),
+                "file_hash": load.file_hash or "",
+                "dagster/row_count": load.rows,
+                "quarantined_rows": load.quarantined,
+                "load_id": report.load_id,
+            },
+        )
+    problems = "\n\n".join(p for e in report.entities for p in e.problems)
+    yield MaterializeResult(
+        asset_key=QUARANTINE_KEY,
+        metadata={"dagster/row_count": report.quarantined,
+                  "problems": MetadataValue.md(f"```\n{problems or 'none'}\n```")},
+    )
+    yield AssetCheckResult(
+        check_name="no_quarantined_rows", asset_key=QUARANTINE_KEY,
+        passed=report.quarantined == 0, severity=AssetCheckSeverity.WARN,
+        metadata={"quarantined_rows": report.quarantined},
+    )

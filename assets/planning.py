@@ -1,0 +1,42 @@
+"""Planning assets, one partition per cycle: each reads, calls sop_pipeline, writes, reports."""
+
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
+
+from sop_pipeline.cycle import parse_month
+from sop_pipeline.warehouse import replace_cycle_rows
+
+PREVIEW_ROWS = 10
+
+
+def cycle_of(context: AssetExecutionContext) -> pd.Timestamp:
+    return parse_month(context.partition_key)
+
+
+def write_cycle_table(
+    con, context: AssetExecutionContext, name: str, rows: pd.DataFrame, **metadata
+) -> MaterializeResult:
+    """Replace this cycle's rows of table `name`; return the materialization with a preview."""
+    cycle_month = cycle_of(context)
+    count = replace_cycle_rows(con, name, cycle_month, rows)
+    context.log.info(f"{name}: {count:,} rows for cycle {context.partition_key}")
+    return MaterializeResult(
+        asset_key=AssetKey(name),
+        metadata={
+            "dagster/row_count": count,
+            "table": f"main.{name}",
+            "preview": MetadataValue.md(markdown_table(rows.head(PREVIEW_ROWS))),
+            **metadata,
+        },
+    )
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_no rows_"
+    shown = frame.round(3).astype(str)
+    header = "| " + " | ".join(shown.columns) + " |"
+    rule = "|" + "---|" * len(shown.columns)
+    body = ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join([header, rule, *body])

@@ -1,0 +1,40 @@
+"""Where the extracts come from, where the warehouse lives, and the planning settings."""
+
+
+import os
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+
+from assets.project import DBT_EXECUTABLE, dbt_project
+from sop_pipeline import demo, warehouse
+
+
+class SopSettings(ConfigurableResource):
+    """Set by `sop run` flags, or by SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR for `dagster dev`."""
+
+    extracts_dir: str = ""
+    warehouse_dir: str = ""
+    horizon_months: int = 18
+    holdout_months: int = 6
+    forecast_workers: int = max(1, (os.cpu_count() or 1))
+
+    def extracts_path(self) -> Path:
+        return Path(self.extracts_dir) if self.extracts_dir else demo.default_extracts_dir()
+
+    def warehouse_path(self) -> Path:
+        return Path(self.warehouse_dir) if self.warehouse_dir else warehouse.default_warehouse_dir()
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return warehouse.connect(self.warehouse_path())
+
+
+def build_resources(extracts_dir: str = "", warehouse_dir: str = "") -> dict[str, object]:
+    settings = SopSettings(
+        extracts_dir=extracts_dir or os.environ.get("SOP_EXTRACTS_DIR", ""),
+        warehouse_dir=warehouse_dir or os.environ.get("SOP_WAREHOUSE_DIR", ""),
+    )
+    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    return {"sop": settings, "dbt": dbt}

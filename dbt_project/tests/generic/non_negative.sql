@@ -1,0 +1,8 @@
+{#- The column is zero or more wherever it is set. -#}
+{% test non_negative(model, column_name) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}

@@ -1,0 +1,153 @@
+"""One function per planning stage of a cycle: read its inputs, compute, return the rows.
+
+Every read stops at the cycle's cut-off (the first day of `cycle_month`): orders, snapshots
+and purchase orders dated later are invisible, so a backfilled cycle sees what the planner
+saw then. Writing the rows is the caller's job (`warehouse.replace_cycle_rows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pandas as pd
+
+from sop_pipeline.alerts import build_alerts
+from sop_pipeline.capacity import capacity_plan
+from sop_pipeline.cycle import horizon_months
+from sop_pipeline.forecast import forecast_demand, split_series_id
+from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory
+from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.variance import forecast_vs_actual
+from sop_pipeline.warehouse import ensure_output_table
+
+
+def demand_history(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Monthly order quantity per series before the cut-off, long format unique_id, ds, y."""
+    return con.execute(
+        """SELECT sku || '|' || location_id AS unique_id, month AS ds, order_qty AS y
+           FROM marts.fct_monthly_demand WHERE month < ? ORDER BY unique_id, ds""",
+        [cycle_month.date()],
+    ).df().assign(ds=lambda f: pd.to_datetime(f["ds"]))
+
+
+def demand_stage(
+    con: duckdb.DuckDBPyConnection,
+    cycle_month: pd.Timestamp,
+    horizon: int,
+    holdout: int,
+    workers: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecast every series; return (demand_forecast rows, forecast_accuracy rows)."""
+    history = demand_history(con, cycle_month)
+    forecast, accuracy = forecast_demand(
+        history, horizon=horizon, holdout=holdout, workers=workers, on_progress=on_progress
+    )
+    forecast = _with_sku_location(forecast).rename(
+        columns={"ds": "month", "qty": "forecast_qty", "lower": "lower_qty", "upper": "upper_qty"}
+    )
+    return forecast, _with_sku_location(accuracy)
+
+
+def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Hours the selected forecast needs per work centre and month vs hours available."""
+    demand = selected_forecast(con, cycle_month)
+    routings = con.execute(
+        "SELECT sku, work_center_id, hours_per_unit FROM marts.dim_routings"
+    ).df()
+    work_centers = con.execute(
+        "SELECT work_center_id, available_hours_per_month FROM marts.dim_work_centers"
+    ).df()
+    return capacity_plan(demand, routings, work_centers)
+
+
+def inventory_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+) -> pd.DataFrame:
+    """Project stock from the last snapshot before the cut-off, open supply and the forecast."""
+    opening = con.execute(
+        """SELECT sku, location_id, arg_max(on_hand_qty, snapshot_date) AS on_hand_qty
+           FROM marts.fct_inventory_snapshots WHERE snapshot_date < ? GROUP BY ALL""",
+        [cycle_month.date()],
+    ).df()
+    supply = open_supply(con, cycle_month)
+    receipts = (
+        supply.groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
+        .rename(columns={"receipt_month": "month", "quantity": "qty"})
+    )
+    return project_inventory(
+        selected_forecast(con, cycle_month), opening, receipts,
+        horizon_months(cycle_month, horizon),
+    )
+
+
+def variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Forecasts earlier cycles made for the month that just closed, against its actual."""
+    target_month = cycle_month - pd.offsets.MonthBegin(1)
+    ensure_output_table(con, OUTPUT_TABLES["demand_forecast"])
+    forecasts = con.execute(
+        """SELECT cycle_month, sku, location_id, month, forecast_qty AS qty
+           FROM main.demand_forecast
+           WHERE is_selected AND month = ? AND cycle_month <= ?""",
+        [target_month.date(), target_month.date()],
+    ).df()
+    actuals = con.execute(
+        """SELECT sku, location_id, month, order_qty AS qty
+           FROM marts.fct_monthly_demand WHERE month = ?""",
+        [target_month.date()],
+    ).df()
+    return forecast_vs_actual(_as_months(forecasts), _as_months(actuals), target_month)
+
+
+def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Stockouts, overloads and late purchase orders of the cycle, as planner sentences."""
+    inventory = _cycle_rows(con, "inventory_projection", cycle_month)
+    capacity = _cycle_rows(con, "capacity_plan", cycle_month)
+    supply = open_supply(con, cycle_month)
+    late = supply[supply["is_late"] & (supply["supply_type"] == "purchase")]
+    return build_alerts(cycle_month, inventory, capacity, late)
+
+
+def selected_forecast(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """The chosen model's forecast of a cycle: sku, location_id, month, qty."""
+    ensure_output_table(con, OUTPUT_TABLES["demand_forecast"])
+    return _as_months(con.execute(
+        """SELECT sku, location_id, month, forecast_qty AS qty FROM main.demand_forecast
+           WHERE is_selected AND cycle_month = ?""",
+        [cycle_month.date()],
+    ).df())
+
+
+def open_supply(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Purchase and production orders open at the cycle's cut-off."""
+    orders = con.execute("SELECT * FROM marts.fct_supply_orders").df()
+    for column in ("order_date", "due_date", "received_date"):
+        orders[column] = pd.to_datetime(orders[column])
+    return open_supply_at_cutoff(orders, cycle_month)
+
+
+def _cycle_rows(
+    con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp
+) -> pd.DataFrame:
+    ensure_output_table(con, OUTPUT_TABLES[name])
+    frame = con.execute(
+        f"SELECT * EXCLUDE (cycle_month) FROM main.{name} WHERE cycle_month = ?",
+        [cycle_month.date()],
+    ).df()
+    return _as_months(frame)
+
+
+def _as_months(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB DATE columns arrive as datetime64 or objects; make month columns Timestamps."""
+    for column in ("month", "cycle_month"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def _with_sku_location(frame: pd.DataFrame) -> pd.DataFrame:
+    ids = frame["unique_id"].drop_duplicates()
+    parts = pd.DataFrame([split_series_id(u) for u in ids], columns=["sku", "location_id"],
+                         index=ids.to_numpy())
+    return frame.join(parts, on="unique_id").drop(columns="unique_id")

@@ -1,0 +1,68 @@
+"""A short text summary of the warehouse: where the tables are and what the latest cycle says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from sop_pipeline.tables import OUTPUT_TABLES
+
+
+def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
+    """Rows and cycles per output table, then the headline figures of the latest cycle."""
+    lines = [f"Output tables in {database} (schema main):"]
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    for name in OUTPUT_TABLES:
+        if name not in present:
+            lines.append(f"  {name:30} (not built yet)")
+            continue
+        rows, cycles = con.execute(
+            f"SELECT count(*), count(DISTINCT cycle_month) FROM main.{name}").fetchone()
+        lines.append(f"  {name:30} {rows:>10,} rows  {cycles:>3} cycles")
+    if "demand_forecast" not in present:
+        return "\n".join(lines)
+    latest = con.execute("SELECT max(cycle_month) FROM main.demand_forecast").fetchone()[0]
+    if latest is None:
+        return "\n".join(lines)
+    lines.append(f"Latest cycle {latest:%Y-%m}:")
+    lines.extend(f"  {text}" for text in _headlines(con, latest, present))
+    lines.append(f"Query them with: duckdb -readonly {database}")
+    return "\n".join(lines)
+
+
+def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list[str]:
+    def one(sql: str):
+        return con.execute(sql, [cycle]).fetchone()
+
+    series, models = one(
+        """SELECT sum(n), string_agg(model || '=' || n, ', ' ORDER BY n DESC) FROM (
+             SELECT model, count(*) AS n FROM main.forecast_accuracy
+             WHERE is_selected AND cycle_month = ? GROUP BY model)""")
+    next3 = one(
+        """SELECT sum(forecast_qty) FROM main.demand_forecast WHERE is_selected
+           AND cycle_month = $1 AND month < $1 + INTERVAL 3 MONTH""")[0]
+    lines = [f"series forecast: {series:,} (selected models: {models})",
+             f"forecast units, next 3 months: {next3 or 0:,.0f}"]
+    if "capacity_plan" in present:
+        peak = one("""SELECT work_center_id, month, utilisation FROM main.capacity_plan
+                      WHERE cycle_month = ? ORDER BY utilisation DESC NULLS LAST LIMIT 1""")
+        if peak:
+            lines.append(f"peak utilisation: {peak[2]:.0%} at {peak[0]} in {peak[1]:%Y-%m}")
+    if "inventory_projection" in present:
+        at_risk = one("""SELECT count(DISTINCT sku || '@' || location_id)
+                         FROM main.inventory_projection
+                         WHERE cycle_month = ? AND status = 'stockout'""")[0]
+        lines.append(f"sku-locations projected to stock out: {at_risk:,}")
+    if "variance_forecast_vs_actual" in present:
+        wape = one("""SELECT sum(abs_error) / nullif(sum(actual_qty), 0)
+                      FROM main.variance_forecast_vs_actual WHERE cycle_month = ? AND lag = 1""")
+        if wape and wape[0] is not None:
+            lines.append(f"forecast WAPE at lag 1 for the month just closed: {wape[0]:.1%}")
+    if "alerts" in present:
+        counts = one("""SELECT string_agg(kind || '=' || n, ', ' ORDER BY kind) FROM (
+                          SELECT kind, count(*) AS n FROM main.alerts
+                          WHERE cycle_month = ? GROUP BY kind)""")[0]
+        lines.append(f"alerts: {counts or 'none'}")
+    return lines

@@ -1,0 +1,129 @@
+"""Whole cycles through the real Dagster jobs, dbt build and DuckDB file, in process."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import duckdb
+import pandas as pd
+import pytest
+
+from sop_pipeline.cli import main, run_cycles
+from sop_pipeline.generator import generate_company
+from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.warehouse import database_path
+
+CYCLES = [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    """A small demo company run for three consecutive cycles."""
+    root = tmp_path_factory.mktemp("company")
+    extracts, warehouse = root / "extracts", root / "warehouse"
+    generate_company(extracts, skus=6, locations=2, years=3, seed=3, end_month="2026-09")
+    assert run_cycles(CYCLES, extracts, warehouse)
+    return extracts, warehouse
+
+
+def _read(warehouse, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(database_path(warehouse)), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def _counts(warehouse) -> dict[str, int]:
+    return {name: int(_read(warehouse, f"SELECT count(*) AS n FROM main.{name}")["n"][0])
+            for name in OUTPUT_TABLES}
+
+
+def test_every_output_table_has_rows_for_each_cycle(company):
+    _, warehouse = company
+    for name in OUTPUT_TABLES:
+        cycles = set(_read(warehouse, f"SELECT DISTINCT cycle_month FROM main.{name}")
+                     ["cycle_month"].astype(str))
+        # variance needs an earlier cycle's forecast: none exists in the first cycle
+        expected = {str(c.date()) for c in (CYCLES[1:] if name.startswith("variance") else CYCLES)}
+        assert expected <= cycles, name
+
+
+def test_values_are_consistent(company):
+    _, warehouse = company
+    capacity = _read(warehouse, "SELECT * FROM main.capacity_plan")
+    assert (capacity["utilisation"] - capacity["required_hours"] / capacity["available_hours"]
+            ).abs().max() < 1e-9
+    assert (capacity["overload_hours"] >= 0).all()
+    forecast = _read(warehouse, "SELECT * FROM main.demand_forecast")
+    assert (forecast["forecast_qty"] >= 0).all()
+    assert (forecast["lower_qty"] <= forecast["forecast_qty"] + 1e-9).all()
+    selected = forecast[forecast["is_selected"]].groupby(["cycle_month", "sku", "location_id"])
+    assert (selected["model"].nunique() == 1).all() and (selected.size() == 18).all()
+    inventory = _read(warehouse, "SELECT * FROM main.inventory_projection")
+    balance = (inventory["opening_qty"] + inventory["receipts_qty"] - inventory["demand_qty"]
+               - inventory["closing_qty"])
+    assert balance.abs().max() < 1e-6
+    # the lag-1 variance of the last cycle compares the first cycle's forecast of 2026-09
+    variance = _read(warehouse, "SELECT * FROM main.variance_forecast_vs_actual "
+                                "WHERE cycle_month = DATE '2026-10-01'")
+    assert set(variance["lag"]) == {0, 1}
+    assert (variance["target_month"].astype(str) == "2026-09-01").all()
+    actual = _read(warehouse, "SELECT sum(order_qty) AS q FROM marts.fct_monthly_demand "
+                              "WHERE month = DATE '2026-09-01'")["q"][0]
+    for _, lag in variance.groupby("lag"):
+        assert lag["actual_qty"].sum() == pytest.approx(actual)
+
+
+def test_alerts_name_what_they_are_about(company):
+    _, warehouse = company
+    alerts = _read(warehouse, "SELECT * FROM main.alerts")
+    assert {"projected_stockout", "capacity_overload", "late_purchase_order"} <= set(alerts["kind"])
+    for row in alerts.itertuples():
+        # sku@location, work centre, or purchase order/line: the message names it
+        assert re.split("[@/]", row.entity)[0] in row.message
+
+
+def test_rerunning_a_cycle_replaces_exactly_its_rows(company):
+    extracts, warehouse = company
+    before = _counts(warehouse)
+    other = _read(warehouse, "SELECT * FROM main.demand_forecast WHERE cycle_month <> "
+                             "DATE '2026-09-01' ORDER BY ALL")
+    assert run_cycles([CYCLES[1]], extracts, warehouse)
+    assert _counts(warehouse) == before
+    after = _read(warehouse, "SELECT * FROM main.demand_forecast WHERE cycle_month <> "
+                             "DATE '2026-09-01' ORDER BY ALL")
+    pd.testing.assert_frame_equal(other, after)
+
+
+def test_a_failed_run_leaves_the_outputs_as_they_were(company, tmp_path, capsys):
+    _, warehouse = company
+    before = {name: _read(warehouse, f"SELECT * FROM main.{name} ORDER BY ALL")
+              for name in OUTPUT_TABLES}
+    broken = tmp_path / "broken"
+    generate_company(broken, skus=6, locations=2, years=3, seed=3, end_month="2026-09")
+    path = broken / "erp/items.csv"
+    rows = list(csv.DictReader(path.open()))
+    with path.open("w", newline="") as fh:  # drop a required column
+        writer = csv.DictWriter(fh, [c for c in rows[0] if c != "unit_cost"],
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    code = main(["run", "--extracts", str(broken), "--warehouse", str(warehouse),
+                 "--cycle", "2026-10"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "erp/items.csv" in err and "'unit_cost'" in err and "6 rows" in err
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(
+            frame, _read(warehouse, f"SELECT * FROM main.{name} ORDER BY ALL"), obj=name)
+
+
+def test_a_distributor_without_work_centres_gets_a_plan(tmp_path, capsys):
+    extracts, warehouse = tmp_path / "extracts", tmp_path / "warehouse"
+    generate_company(extracts, skus=5, locations=3, years=2, seed=11, end_month="2026-06",
+                     fmt="parquet", work_centers=False)
+    assert main(["run", "--extracts", str(extracts), "--warehouse", str(warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "Latest cycle 2026-07" in out
+    counts = _counts(warehouse)
+    assert counts["capacity_plan"] == 0
+    assert all(counts[n] > 0 for n in ("demand_forecast", "inventory_projection", "alerts"))
