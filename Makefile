@@ -4,9 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Run history of `make demo` and `make ui`, kept between sessions (the tests use their own).
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test ui lint bench clean
+.PHONY: install demo test ui lint clean
 
 install: $(STAMP)
 
@@ -21,13 +22,13 @@ $(DAGSTER_HOME):
 
 # Generates the demo company on first use, runs the last 12 monthly cycles, prints a summary.
 demo: install $(DAGSTER_HOME)
-	$(BIN)/sop run --last 12
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/sop run --last 12
 
 test: install
 	$(BIN)/python -m pytest
 
 ui: install $(DAGSTER_HOME)
-	$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 lint: install
 	$(BIN)/ruff check .

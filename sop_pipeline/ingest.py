@@ -136,10 +136,14 @@ def last_order_date(extracts_dir: Path | str):
     return value
 
 
-def _reader(path: Path) -> str:
-    if path.suffix == ".csv":
-        return f"read_csv('{path}', header=true, all_varchar=true)"
-    return f"read_parquet('{path}')"
+def _reader(path: Path, lenient: bool = False) -> str:
+    """DuckDB table function reading an extract; text kept as text, nothing inferred."""
+    if path.suffix != ".csv":
+        return f"read_parquet('{path}')"
+    # lenient: a comma CSV whose lines end in a mix of \n and \r\n (appended to by hand)
+    # defeats the dialect sniffer; ragged rows still fail in this mode.
+    options = ", delim=',', quote='\"', strict_mode=false" if lenient else ""
+    return f"read_csv('{path}', header=true, all_varchar=true{options})"
 
 
 def _create_log_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -189,7 +193,7 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
         return EntityLoad(entity.name, "absent")
     load = EntityLoad(entity.name, "loaded", source_file=str(path), file_hash=_file_hash(path))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path)}")
+        _read_file(con, path)
     except duckdb.Error as exc:
         load.status = "rejected"
         load.problems.append(f"{path}: unreadable file: {str(exc).splitlines()[0]}")
@@ -222,6 +226,22 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
         load.status = "rejected"
         load.problems.append(f"{path}: required file has no rows (columns: {', '.join(sent)}).")
     return load
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read `path` into temp table `_read`; retry a CSV the sniffer rejects in lenient mode."""
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path)}")
+    except duckdb.Error:
+        if path.suffix != ".csv":
+            raise
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path, True)}"
+            )
+        except duckdb.Error:
+            con.execute(f"SELECT * FROM {_reader(path)}")  # raise the first error again
+            raise
 
 
 def _normalise(name: str) -> str:

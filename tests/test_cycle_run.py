@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -127,3 +132,88 @@ def test_a_distributor_without_work_centres_gets_a_plan(tmp_path, capsys):
     counts = _counts(warehouse)
     assert counts["capacity_plan"] == 0
     assert all(counts[n] > 0 for n in ("demand_forecast", "inventory_projection", "alerts"))
+
+
+def _copy_warehouse(warehouse, tmp_path):
+    copy = tmp_path / "warehouse"
+    copy.mkdir()
+    shutil.copy(database_path(warehouse), database_path(copy))
+    return copy
+
+
+def _cycle_outputs(warehouse, cycle: str) -> dict[str, pd.DataFrame]:
+    return {name: _read(warehouse, f"SELECT * FROM main.{name} WHERE cycle_month = "
+                                   f"DATE '{cycle}' ORDER BY ALL") for name in OUTPUT_TABLES}
+
+
+def _append_csv(path, rows: list[dict[str, str]]) -> None:
+    with path.open() as fh:
+        header = next(csv.reader(fh))
+    with path.open("a", newline="") as fh:
+        csv.DictWriter(fh, header).writerows(rows)
+
+
+def test_a_cycle_never_reads_data_dated_after_its_cut_off(company, tmp_path):
+    extracts, warehouse = company
+    later = tmp_path / "extracts"
+    shutil.copytree(extracts, later)
+    warehouse = _copy_warehouse(warehouse, tmp_path)
+    before = _cycle_outputs(warehouse, "2026-09-01")
+    order = next(csv.DictReader((later / "erp/sales_orders.csv").open()))
+    po = next(csv.DictReader((later / "erp/purchase_orders.csv").open()))
+    # orders, a snapshot and a purchase order dated after the 2026-09-01 cut-off
+    _append_csv(later / "erp/sales_orders.csv", [
+        {**order, "order_id": f"LATE-{i}", "order_date": f"2026-{m}-15",
+         "requested_date": f"2026-{m}-20", "quantity": "500"}
+        for i, m in enumerate(["09", "10", "11"])
+    ])
+    _append_csv(later / "stock/inventory.csv", [
+        {"snapshot_date": "2026-10-31", "sku": order["sku"], "location_id": order["location_id"],
+         "on_hand_qty": "99999"}])
+    _append_csv(later / "erp/purchase_orders.csv", [
+        {**po, "po_id": "PO-LATE", "order_date": "2026-09-02", "due_date": "2026-08-15",
+         "received_date": "", "status": "open"}])
+    assert run_cycles([CYCLES[1]], later, warehouse)
+    after = _cycle_outputs(warehouse, "2026-09-01")
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(frame, after[name], obj=name)
+    # the appended rows did land: the cut-off, not the data, kept them out
+    assert _read(warehouse, "SELECT count(*) AS n FROM marts.fct_supply_orders "
+                            "WHERE order_id = 'PO-LATE'")["n"][0] == 1
+
+
+def test_a_failing_dbt_test_stops_the_planning_assets(company, tmp_path):
+    from assets.dbt import sop_dbt_models
+    from assets.definitions import build_defs
+
+    extracts, warehouse = company
+    warehouse = _copy_warehouse(warehouse, tmp_path)
+    before = _cycle_outputs(warehouse, "2026-10-01")
+    with duckdb.connect(str(database_path(warehouse))) as con:
+        # a loader that bypassed the contract: the same sku twice, not quarantined
+        con.execute("INSERT INTO raw.erp_items SELECT * FROM raw.erp_items LIMIT 1")
+    defs = build_defs(str(extracts), str(warehouse))
+    job = defs.resolve_job_def("monthly_cycle")
+    downstream = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
+                  if k.path[0] != "raw"]
+    result = job.execute_in_process(partition_key="2026-10", asset_selection=downstream,
+                                    raise_on_error=False)
+    assert not result.success
+    failed = {e.step_key for e in result.all_events if e.is_step_failure}
+    assert failed == {sop_dbt_models.op.name}
+    ran = {e.step_key for e in result.all_events if e.is_step_success}
+    assert "demand_forecast" not in ran and "alerts" not in ran
+    after = _cycle_outputs(warehouse, "2026-10-01")
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(frame, after[name], obj=name)
+
+
+def test_the_dagster_definitions_load(tmp_path):
+    dagster = Path(sys.executable).parent / "dagster"
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All code locations passed validation" in done.stdout + done.stderr

@@ -147,3 +147,16 @@ def test_parquet_extracts_load_too(tmp_path, con):
     report = land_extracts(con, folder)
     assert report.entities[0].source_file.endswith("items.parquet")
     assert con.execute("SELECT count(*) FROM raw.erp_items").fetchone()[0] == 2
+
+
+def test_mixed_line_endings_are_read_and_ragged_rows_rejected(tmp_path, con):
+    folder = write_extracts(tmp_path / "x")
+    path = folder / "erp/items.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n", 1))  # header ends in \n only
+    land_extracts(con, folder)
+    assert con.execute("SELECT count(*) FROM raw.erp_items").fetchone()[0] == 2
+    with path.open("a") as fh:
+        fh.write("C,Item C,F1,EA,1,2,make,5,extra\r\n")
+    # a ragged row fails the load (DuckDB's sniffer may read it as the header): never dropped
+    with pytest.raises(ContractError, match=r"erp/items.csv: "):
+        land_extracts(con, folder)
