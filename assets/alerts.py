@@ -3,15 +3,14 @@
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
-from assets.partitions import cycle_partitions
-from assets.planning import cycle_of, markdown_table, write_cycle_table
+from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.planning import alerts_stage
 
 
 @asset(
     deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan")],
-    partitions_def=cycle_partitions, group_name="alerts", kinds={"duckdb", "python"},
+    group_name="alerts", **PLANNING,
     description="Projected stockouts, overloaded work centres and late purchase orders.",
 )
 def alerts(context: AssetExecutionContext, sop: SopSettings):

@@ -1,6 +1,6 @@
 """The Dagster code location: `dagster dev -w workspace.yaml` loads `defs` from here."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from assets.alerts import alerts
 from assets.dbt import sop_dbt_models
@@ -21,6 +21,8 @@ def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
         jobs=[monthly_cycle_job, planning_job],
         schedules=[monthly_cycle_schedule],
         resources=build_resources(extracts_dir, warehouse_dir),
+        # One process writes the DuckDB file: steps run one after another, also in ad hoc runs.
+        executor=in_process_executor,
     )
 
 

@@ -2,25 +2,22 @@
 
 
 from dagster import AssetExecutionContext, AssetSpec, multi_asset
-from dagster_dbt import get_asset_key_for_model
 
-from assets.dbt import sop_dbt_models
-from assets.partitions import cycle_partitions
-from assets.planning import cycle_of, write_cycle_table
+from assets.dbt import model_keys
+from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.planning import demand_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
-MONTHLY_DEMAND = get_asset_key_for_model([sop_dbt_models], "fct_monthly_demand")
-
 
 @multi_asset(
     specs=[
-        AssetSpec(name, description=OUTPUT_TABLES[name].description, deps=[MONTHLY_DEMAND],
-                  group_name="demand", kinds={"duckdb", "python"})
+        AssetSpec(name, description=OUTPUT_TABLES[name].description, group_name="demand",
+                  deps=model_keys("fct_monthly_demand"), kinds=PLANNING["kinds"])
         for name in ("demand_forecast", "forecast_accuracy")
     ],
-    partitions_def=cycle_partitions,
+    partitions_def=PLANNING["partitions_def"],
+    pool=PLANNING["pool"],
 )
 def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
     """Seasonal naive and Prophet per series; the better one on the holdout is selected."""

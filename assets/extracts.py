@@ -13,7 +13,7 @@ from dagster import (
     multi_asset,
 )
 
-from assets.resources import SopSettings
+from assets.resources import WAREHOUSE_POOL, SopSettings
 from sop_pipeline import demo
 from sop_pipeline.contract import ENTITIES
 from sop_pipeline.ingest import land_extracts
@@ -33,6 +33,7 @@ RAW_SPECS = [
 
 @multi_asset(
     specs=RAW_SPECS,
+    pool=WAREHOUSE_POOL,
     check_specs=[AssetCheckSpec("no_quarantined_rows", asset=QUARANTINE_KEY,
                                 description="Warns when any extract row was quarantined.")],
 )

@@ -4,10 +4,15 @@
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
 
+from assets.partitions import cycle_partitions
+from assets.resources import WAREHOUSE_POOL
 from sop_pipeline.cycle import parse_month
 from sop_pipeline.warehouse import replace_cycle_rows
 
 PREVIEW_ROWS = 10
+# What every planning asset shares: one partition per cycle, one writer at a time.
+PLANNING = {"partitions_def": cycle_partitions, "pool": WAREHOUSE_POOL,
+            "kinds": {"duckdb", "python"}}
 
 
 def cycle_of(context: AssetExecutionContext) -> pd.Timestamp:

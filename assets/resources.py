@@ -11,6 +11,10 @@ from dagster_dbt import DbtCliResource
 from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
 
+# DuckDB allows one writing process per file: every asset that writes takes a slot of this
+# pool, and dagster.yaml limits pools to one slot, so runs never write at the same time.
+WAREHOUSE_POOL = "sop_warehouse"
+
 
 class SopSettings(ConfigurableResource):
     """Set by `sop run` flags, or by SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR for `dagster dev`."""

@@ -2,22 +2,16 @@
 
 
 from dagster import AssetExecutionContext, AssetKey, asset
-from dagster_dbt import get_asset_key_for_model
 
-from assets.dbt import sop_dbt_models
-from assets.partitions import cycle_partitions
-from assets.planning import cycle_of, write_cycle_table
+from assets.dbt import model_keys
+from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.planning import capacity_stage, inventory_stage
 
 
-def _models(*names: str) -> list[AssetKey]:
-    return [get_asset_key_for_model([sop_dbt_models], n) for n in names]
-
-
 @asset(
-    deps=[AssetKey("demand_forecast"), *_models("dim_routings", "dim_work_centers")],
-    partitions_def=cycle_partitions, group_name="supply", kinds={"duckdb", "python"},
+    deps=[AssetKey("demand_forecast"), *model_keys("dim_routings", "dim_work_centers")],
+    group_name="supply", **PLANNING,
     description="Required vs available hours per work centre and month.",
 )
 def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
@@ -34,8 +28,8 @@ def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
 
 
 @asset(
-    deps=[AssetKey("demand_forecast"), *_models("fct_inventory_snapshots", "fct_supply_orders")],
-    partitions_def=cycle_partitions, group_name="supply", kinds={"duckdb", "python"},
+    deps=[AssetKey("demand_forecast"), *model_keys("fct_inventory_snapshots", "fct_supply_orders")],
+    group_name="supply", **PLANNING,
     description="Opening + receipts - demand = closing stock per sku, location and month.",
 )
 def inventory_projection(context: AssetExecutionContext, sop: SopSettings):

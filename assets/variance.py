@@ -3,8 +3,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, asset
 
-from assets.partitions import cycle_partitions
-from assets.planning import cycle_of, write_cycle_table
+from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.metrics import wape
 from sop_pipeline.planning import variance_stage
@@ -13,7 +12,7 @@ from sop_pipeline.planning import variance_stage
 @asset(
     # Reads demand_forecast rows of earlier cycles; run cycles in order to build the waterfall.
     deps=[AssetKey("demand_forecast")],
-    partitions_def=cycle_partitions, group_name="variance", kinds={"duckdb", "python"},
+    group_name="variance", **PLANNING,
     description="Forecast vs actual by lag for the month before the cycle.",
 )
 def variance_forecast_vs_actual(context: AssetExecutionContext, sop: SopSettings):

@@ -17,7 +17,7 @@ import pandas as pd
 from sop_pipeline import cycle, demo, warehouse
 from sop_pipeline.generator import generate_company
 from sop_pipeline.ingest import last_order_date
-from sop_pipeline.report import cycle_report
+from sop_pipeline.report import cycle_report, load_summary
 
 DEFAULT_FIRST_CYCLE = pd.Timestamp("2022-01-01")
 
@@ -112,6 +112,9 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
                   f"{failure_message(result)}", file=sys.stderr)
             return False
         print(f"cycle {key}: planned in {time.perf_counter() - started:.1f} s", flush=True)
+        if position == 0:
+            with warehouse.connect(warehouse_dir, read_only=True) as con:
+                print(load_summary(con), flush=True)
     return True
 
 

@@ -32,6 +32,19 @@ def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
     return "\n".join(lines)
 
 
+def load_summary(con: duckdb.DuckDBPyConnection) -> str:
+    """What the latest extract load took in: files, rows quarantined, optional inputs absent."""
+    rows = con.execute(
+        """SELECT entity, status, rows, quarantined FROM raw.load_log
+           WHERE load_id = (SELECT arg_max(load_id, loaded_at) FROM raw.load_log)"""
+    ).fetchall()
+    loaded = [r for r in rows if r[1] == "loaded"]
+    absent = [r[0] for r in rows if r[1] == "absent"]
+    text = (f"extracts: {len(loaded)} files, {sum(r[2] for r in loaded):,} rows, "
+            f"{sum(r[3] for r in loaded):,} quarantined (see raw.quarantine)")
+    return text + (f"; absent optional inputs: {', '.join(absent)}" if absent else "")
+
+
 def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list[str]:
     def one(sql: str):
         return con.execute(sql, [cycle]).fetchone()

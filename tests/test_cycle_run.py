@@ -18,6 +18,7 @@ from sop_pipeline.cli import main, run_cycles
 from sop_pipeline.generator import generate_company
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import database_path
+from tests.extracts import write_extracts
 
 CYCLES = [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
 
@@ -217,3 +218,22 @@ def test_the_dagster_definitions_load(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All code locations passed validation" in done.stdout + done.stderr
+
+
+def test_the_smallest_contract_extracts_from_another_tool_run(tmp_path, capsys):
+    # only the four required files, a few hand-written rows, three months of history
+    extracts = write_extracts(tmp_path / "extracts")
+    warehouse = tmp_path / "warehouse"
+    assert main(["run", "--extracts", str(extracts), "--warehouse", str(warehouse),
+                 "--cycle", "2026-04"]) == 0
+    out = capsys.readouterr().out
+    assert "extracts: 4 files, 11 rows, 0 quarantined" in out
+    assert "absent optional inputs: erp/work_centers, erp/routings" in out
+    forecast = _read(warehouse, "SELECT * FROM main.demand_forecast WHERE is_selected")
+    assert set(forecast["model"]) == {"mean"}
+    by_series = forecast.groupby("sku")["forecast_qty"].first()
+    assert by_series["A"] == pytest.approx(10.0) and by_series["B"] == pytest.approx(10 / 3)
+    inventory = _read(warehouse, "SELECT * FROM main.inventory_projection "
+                                 "WHERE month = DATE '2026-04-01' ORDER BY sku")
+    assert inventory["opening_qty"].tolist() == [20.0, 5.0]
+    assert _counts(warehouse)["capacity_plan"] == 0
