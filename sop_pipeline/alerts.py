@@ -84,8 +84,8 @@ def _stockout_alerts(cutoff: pd.Timestamp, inventory: pd.DataFrame) -> list[dict
             "month": row.month,
             "message": (
                 f"{row.sku} at {row.location_id} is projected to run out of stock in "
-                f"{row.month:%b %Y}: closing stock {_number(row.closing_qty)}, "
-                f"short by {_number(-row.closing_qty)} units."
+                f"{row.month:%b %Y} with the stock on hand and the open orders: closing stock "
+                f"{_number(row.closing_qty)}, short by {_number(-row.closing_qty)} units."
             ),
             "value": -row.closing_qty,
             "threshold": 0.0,
