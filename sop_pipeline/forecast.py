@@ -317,6 +317,8 @@ def _prophet(ds: pd.Series, y: np.ndarray, horizon: int, samples: int = PROPHET_
 
 def _quiet_prophet() -> None:
     """Silence cmdstanpy's per-fit lines and prophet's info chatter (in every worker too)."""
+    import prophet  # noqa: F401  (importing prophet resets its logger to INFO: import first)
+
     logging.getLogger("cmdstanpy").disabled = True
     logging.getLogger("prophet").setLevel(logging.ERROR)
 
