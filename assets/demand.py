@@ -1,4 +1,4 @@
-"""Demand stage: the statistical forecast and the holdout accuracy it was chosen on."""
+"""Demand stage: the statistical forecast and the backtest accuracy it was chosen on."""
 
 
 from dagster import AssetExecutionContext, AssetSpec, multi_asset
@@ -20,7 +20,7 @@ from sop_pipeline.tables import OUTPUT_TABLES
     pool=PLANNING["pool"],
 )
 def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
-    """Seasonal naive and Prophet per series; the better one on the holdout is selected."""
+    """Candidate models per series, judged by rolling-origin backtest; the best is selected."""
     cycle_month = cycle_of(context)
 
     def progress(done: int, total: int) -> None:
@@ -28,8 +28,7 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
 
     with sop.connect() as con:
         forecast, accuracy = demand_stage(
-            con, cycle_month, horizon=sop.horizon_months, holdout=sop.holdout_months,
-            workers=sop.forecast_workers, on_progress=progress,
+            con, cycle_month, sop.forecast_settings(), on_progress=progress
         )
         chosen = accuracy[accuracy["is_selected"]]
         models = chosen["model"].value_counts().to_dict()
@@ -43,4 +42,5 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
         yield write_cycle_table(
             con, context, "forecast_accuracy", accuracy,
             median_selected_wape=float(chosen["wape"].median()),
+            median_selected_fva=float(chosen["fva"].median()),
         )

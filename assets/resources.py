@@ -10,6 +10,8 @@ from dagster_dbt import DbtCliResource
 
 from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
+from sop_pipeline.candidates import Backtest
+from sop_pipeline.forecast import ForecastSettings
 
 # DuckDB allows one writing process per file: every asset that writes takes a slot of this
 # pool, and dagster.yaml limits pools to one slot, so runs never write at the same time.
@@ -22,7 +24,8 @@ class SopSettings(ConfigurableResource):
     extracts_dir: str = ""
     warehouse_dir: str = ""
     horizon_months: int = 18
-    holdout_months: int = 6
+    backtest_windows: int = 3
+    prophet_max_series: int = 300
     forecast_workers: int = max(1, (os.cpu_count() or 1))
 
     def extracts_path(self) -> Path:
@@ -30,6 +33,12 @@ class SopSettings(ConfigurableResource):
 
     def warehouse_path(self) -> Path:
         return Path(self.warehouse_dir) if self.warehouse_dir else warehouse.default_warehouse_dir()
+
+    def forecast_settings(self) -> ForecastSettings:
+        return ForecastSettings(
+            horizon=self.horizon_months, backtest=Backtest(windows=self.backtest_windows),
+            prophet_max_series=self.prophet_max_series, workers=self.forecast_workers,
+        )
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect(self.warehouse_path())

@@ -1,57 +1,72 @@
-"""First-version statistical demand forecast: candidate models per series, picked by backtest.
+"""Demand forecast per series: candidate models judged by rolling-origin backtest.
 
 A series is one sku x location in long format `unique_id, ds, y` (monthly, month-start `ds`,
 zeros present); its id is `series_id(sku, location_id)` = "sku|location_id".
 
-Rules, per series of n months and a holdout of h months:
+Rules, per series of n months (see `ForecastSettings` for the numbers):
 
-- seasonal_naive: repeats the last 12 months. Fitted when n >= 12; scored on the last h months
-  (fit on the first n - h) when n >= 12 + h, otherwise unscored and selected by default.
-  80 % interval: qty +/- z(0.9) * sigma * sqrt(k), sigma = root mean square of the in-sample
-  seasonal differences y[t] - y[t-12] (the standard deviation of the 12 months when n = 12),
-  k = seasons ahead (1 for months 1 to 12, 2 for 13 to 24, and so on).
-- prophet: fitted only when n >= 24 + h (scored the same way); yearly seasonality, an 80 %
-  interval from 200 samples drawn with a fixed seed, so reruns are identical. Fitted with
-  L-BFGS: below 100 points prophet defaults to Newton with 10,000 iterations, which takes
-  about 25 s on a noise-free series (prophet still falls back to Newton if L-BFGS fails).
-- A model whose fit raises is dropped for that series (logged), never fatal.
-- mean: used when no candidate can be fitted (n < 12) or the history is all zeros. Flat mean
-  of the last up-to-6 months +/- z(0.9) * their standard deviation; all zeros give 0. Unscored.
-- Selection: the fitted model with the strictly lowest holdout WAPE; ties and unscored (nan)
-  series keep seasonal_naive (or mean when it is the only model). Exactly one model per
-  series has is_selected = True, in both returned frames.
-- All values are clipped at 0 and ordered lower <= qty <= upper; backtest scores use the
-  clipped forecasts, the numbers a planner would have seen.
+- intermittent series (more than half of the months zero) select croston_sba when it was
+  fitted: absolute-error scores reward forecasting zero on such series, which plans no stock.
+- n >= backtest.min_months(): every candidate model is fitted at each of the backtest origins
+  and scored on the months after it (WAPE, MASE with a seasonal-naive scale, bias); the model
+  with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a candidate
+  only with two full years before the first origin and for the `prophet_max_series` series
+  with the most volume over the last 12 months (it costs ~0.1 s a fit, the others milliseconds).
+- 12 <= n < backtest.min_months(): too short to judge: seasonal_naive, unscored.
+- n < 12 or an all-zero history: `mean` of the last up-to-6 months, unscored.
+- forecast value added (fva) = seasonal naive's WAPE minus the model's, on the same windows:
+  positive when the model beats the naive baseline.
+- Every value is clipped at 0 and ordered lower_95 <= lower_80 <= qty <= upper_80 <= upper_95.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.metrics import bias, mase, wape
+from sop_pipeline.candidates import (
+    ALL_MODELS,
+    LEVELS,
+    SEASON_LENGTH,
+    Backtest,
+    naive_forecast,
+    run_batch,
+)
 
-logger = logging.getLogger(__name__)
-
-SEASON_LENGTH = 12
 MEAN_WINDOW = 6
-PROPHET_MIN_MONTHS = 24
-PROPHET_SAMPLES = 200
-PROPHET_SEED = 0
-INTERVAL_Z = NormalDist().inv_cdf(0.9)  # 80 % two-sided interval
 BATCHES_PER_WORKER = 4
-CANDIDATE_MODELS = ("seasonal_naive", "prophet")
-FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", "lower", "upper", "is_selected"]
-ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "n_obs", "is_selected"]
+PROPHET_EXTRA_MONTHS = 12  # Prophet wants two full years before its first backtest origin
+INTERMITTENT_ZERO_SHARE = 0.5
+INTERMITTENT_MODEL = "croston_sba"
+BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
+FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", *BOUNDS, "is_selected"]
+ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "fva", "n_obs", "is_selected"]
 
-Interval = tuple[np.ndarray, np.ndarray, np.ndarray]  # qty, lower, upper
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """What to forecast and how to judge it; the defaults suit monthly S&OP data."""
+
+    horizon: int = 18
+    models: tuple[str, ...] = ALL_MODELS
+    backtest: Backtest = field(default_factory=Backtest)
+    prophet_max_series: int = 300
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.models) - set(ALL_MODELS))
+        if unknown or "seasonal_naive" not in self.models:
+            raise ValueError(f"models must include seasonal_naive and be among {ALL_MODELS}, "
+                             f"got {self.models}")
+        if self.horizon < 1 or self.workers < 1:
+            raise ValueError("horizon and workers must be at least 1")
 
 
 def series_id(sku: str, location_id: str) -> str:
@@ -69,64 +84,186 @@ def split_series_id(unique_id: str) -> tuple[str, str]:
 
 def forecast_demand(
     history: pd.DataFrame,
-    horizon: int = 18,
-    holdout: int = 6,
-    models: tuple[str, ...] = ("seasonal_naive", "prophet"),
-    workers: int = 1,
+    settings: ForecastSettings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Forecast `horizon` months per series with every fittable model; score and pick one.
+    """Forecast every series with every eligible model, backtest them and select one each.
 
-    Returns (forecast, accuracy); see the module docstring for the rules. workers > 1 fits
-    batches of series in a process pool; on_progress(done_series, total_series) follows them.
+    Returns (forecast, accuracy) with FORECAST_COLUMNS and ACCURACY_COLUMNS. With
+    settings.workers > 1, batches of series run in a process pool; on_progress(done, total)
+    follows the series as batches finish.
     """
-    _check_arguments(horizon, holdout, models, workers)
+    settings = settings or ForecastSettings()
     history = _clean_history(history)
-    total = history["unique_id"].nunique()
-    if total == 0:
+    stats = history.groupby("unique_id")["y"].agg(
+        n="size", total="sum", zero_share=lambda y: float((y == 0).mean())
+    )
+    if stats.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), pd.DataFrame(columns=ACCURACY_COLUMNS)
+    min_months = settings.backtest.min_months()
+    judged = stats.index[(stats["n"] >= min_months) & (stats["total"] > 0)]
+    naive = stats.index[(stats["n"] >= SEASON_LENGTH) & (stats["n"] < min_months)
+                        & (stats["total"] > 0)]
+    short = stats.index.difference(judged).difference(naive)
 
-    results: list[tuple[pd.DataFrame, pd.DataFrame]] = []
-    done = 0
-    batches = _batches(history, total, workers)
-    if workers == 1:
-        for batch in batches:
-            results.append(_forecast_batch(batch, horizon, holdout, models))
-            done += batch["unique_id"].nunique()
+    forecasts = [_short_forecast(history[history["unique_id"].isin(short)], settings.horizon)]
+    if len(naive):
+        forecasts.append(naive_forecast(history[history["unique_id"].isin(naive)],
+                                        settings.horizon))
+    errors = []
+    if len(judged):
+        prophet_ids = _prophet_ids(history, judged, settings)
+        for forecast, error in _run_batches(history[history["unique_id"].isin(judged)],
+                                            settings, prophet_ids, on_progress, len(stats)):
+            forecasts.append(forecast)
+            errors.append(error)
+    elif on_progress is not None:
+        on_progress(len(stats), len(stats))
+    forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
+    scores = _scores(pd.concat(errors, ignore_index=True) if errors else None, history,
+                     settings.backtest)
+    return _select(forecast, scores, stats)
+
+
+def _run_batches(
+    history: pd.DataFrame, settings: ForecastSettings, prophet_ids: frozenset[str],
+    on_progress: Callable[[int, int], None] | None, total: int,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield (forecast, errors) per batch, inline or from a spawn process pool."""
+    series = history["unique_id"].nunique()
+    done = total - series
+    args = (settings.models, settings.horizon, settings.backtest, prophet_ids)
+    batches = list(_batches(history, series, settings.workers))
+    if settings.workers == 1:
+        results = (run_batch(batch, *args) for batch in batches)
+        sizes = (batch["unique_id"].nunique() for batch in batches)
+        for result, size in zip(results, sizes, strict=True):
+            done += size
             if on_progress is not None:
                 on_progress(done, total)
-    else:
-        # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {
-                pool.submit(_forecast_batch, batch, horizon, holdout, models):
-                    batch["unique_id"].nunique()
-                for batch in batches
-            }
-            for future in as_completed(futures):
-                results.append(future.result())
-                done += futures[future]
-                if on_progress is not None:
-                    on_progress(done, total)
+            yield result
+        return
+    # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
+    with ProcessPoolExecutor(settings.workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_batch, batch, *args): batch["unique_id"].nunique()
+                   for batch in batches}
+        for future in as_completed(futures):
+            done += futures[future]
+            if on_progress is not None:
+                on_progress(done, total)
+            yield future.result()
 
-    forecast = pd.concat([f for f, _ in results], ignore_index=True)
-    accuracy = pd.concat([a for _, a in results], ignore_index=True)
+
+def _prophet_ids(history: pd.DataFrame, judged: pd.Index, settings: ForecastSettings
+                 ) -> frozenset[str]:
+    """The series Prophet may try: long enough, and the largest by recent volume."""
+    if "prophet" not in settings.models:
+        return frozenset()
+    candidates = history[history["unique_id"].isin(judged)]
+    length = candidates.groupby("unique_id").size()
+    long_enough = length.index[length >= settings.backtest.min_months() + PROPHET_EXTRA_MONTHS]
+    recent = (candidates[candidates["unique_id"].isin(long_enough)]
+              .groupby("unique_id")["y"].apply(lambda y: y.iloc[-12:].sum()))
+    return frozenset(recent.nlargest(settings.prophet_max_series).index)
+
+
+def _short_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Flat mean of the last up-to-6 months, +/- z times their standard deviation."""
+    rows = []
+    for unique_id, series in history.groupby("unique_id"):
+        window = series["y"].to_numpy()[-MEAN_WINDOW:]
+        future = pd.date_range(series["ds"].iloc[-1] + pd.offsets.MonthBegin(1),
+                               periods=horizon, freq="MS")
+        frame = pd.DataFrame({"unique_id": unique_id, "ds": future, "model": "mean",
+                              "qty": window.mean()})
+        for level in LEVELS:
+            half = NormalDist().inv_cdf(0.5 + level / 200) * window.std()
+            frame[f"lower_{level}"] = frame["qty"] - half
+            frame[f"upper_{level}"] = frame["qty"] + half
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=FORECAST_COLUMNS)
+
+
+def _clip(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Non-negative and nested: lower_95 <= lower_80 <= qty <= upper_80 <= upper_95."""
+    out = forecast.copy()
+    out["qty"] = out["qty"].clip(lower=0)
+    out["lower_80"] = np.minimum(out["lower_80"], out["qty"]).clip(lower=0)
+    out["upper_80"] = np.maximum(out["upper_80"], out["qty"])
+    out["lower_95"] = np.minimum(out["lower_95"], out["lower_80"]).clip(lower=0)
+    out["upper_95"] = np.maximum(out["upper_95"], out["upper_80"])
+    return out
+
+
+def _scores(errors: pd.DataFrame | None, history: pd.DataFrame, backtest: Backtest
+            ) -> pd.DataFrame:
+    """WAPE, MASE and bias per series and model, pooled over the backtest windows."""
+    columns = ["unique_id", "model", "wape", "mase", "bias"]
+    if errors is None or errors.empty:
+        return pd.DataFrame(columns=columns)
+    errors = errors.assign(qty=errors["qty"].clip(lower=0))
+    errors["abs_error"] = (errors["qty"] - errors["y"]).abs()
+    errors["error"] = errors["qty"] - errors["y"]
+    sums = errors.groupby(["unique_id", "model"])[["abs_error", "error", "y"]].sum()
+    mae = errors.groupby(["unique_id", "model"])["abs_error"].mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = pd.DataFrame({
+            "wape": sums["abs_error"] / sums["y"],
+            "bias": sums["error"] / sums["y"],
+            "mae": mae,
+        }).replace([np.inf, -np.inf], np.nan).reset_index()
+    scale = _naive_scale(history, backtest)
+    scores["mase"] = scores["mae"] / scores["unique_id"].map(scale)
+    scores.loc[~np.isfinite(scores["mase"]), "mase"] = np.nan
+    return scores[columns]
+
+
+def _naive_scale(history: pd.DataFrame, backtest: Backtest) -> pd.Series:
+    """In-sample MAE of the seasonal naive forecast before the first backtest origin."""
+    first_origin = backtest.horizon + (backtest.windows - 1) * backtest.step
+
+    def scale(y: pd.Series) -> float:
+        train = y.to_numpy()[:-first_origin]
+        diffs = np.abs(train[SEASON_LENGTH:] - train[:-SEASON_LENGTH])
+        return float(diffs.mean()) if diffs.size and diffs.mean() > 0 else np.nan
+
+    return history.groupby("unique_id")["y"].apply(scale)
+
+
+def _select(forecast: pd.DataFrame, scores: pd.DataFrame, stats: pd.DataFrame
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pick the lowest backtest WAPE per series (ties keep seasonal_naive); add FVA."""
+    fitted = forecast[["unique_id", "model"]].drop_duplicates()
+    accuracy = fitted.merge(scores, on=["unique_id", "model"], how="left")
+    naive = accuracy.loc[accuracy["model"] == "seasonal_naive", ["unique_id", "wape"]]
+    accuracy = accuracy.merge(naive.rename(columns={"wape": "naive_wape"}), on="unique_id",
+                              how="left")
+    accuracy["fva"] = accuracy["naive_wape"] - accuracy["wape"]
+    # rank: lowest WAPE first, seasonal_naive first among equals, unscored models last;
+    # intermittent series put their intermittent-demand method first
+    accuracy["_rank"] = accuracy["wape"].fillna(np.inf)
+    intermittent = accuracy["unique_id"].map(stats["zero_share"]) > INTERMITTENT_ZERO_SHARE
+    accuracy.loc[intermittent & (accuracy["model"] == INTERMITTENT_MODEL), "_rank"] = -np.inf
+    accuracy["_naive_last"] = accuracy["model"] != "seasonal_naive"
+    best = (accuracy.sort_values(["unique_id", "_rank", "_naive_last"])
+            .drop_duplicates("unique_id")[["unique_id", "model"]])
+    chosen = set(zip(best["unique_id"], best["model"], strict=True))
+    accuracy["is_selected"] = [(u, m) in chosen for u, m in
+                               zip(accuracy["unique_id"], accuracy["model"], strict=True)]
+    accuracy["n_obs"] = accuracy["unique_id"].map(stats["n"]).astype(int)
+    forecast = forecast.merge(accuracy[["unique_id", "model", "is_selected"]],
+                              on=["unique_id", "model"])
     forecast = forecast.sort_values(["unique_id", "model", "ds"], ignore_index=True)
     accuracy = accuracy.sort_values(["unique_id", "model"], ignore_index=True)
     return forecast[FORECAST_COLUMNS], accuracy[ACCURACY_COLUMNS]
 
 
-def _check_arguments(horizon: int, holdout: int, models: tuple[str, ...], workers: int) -> None:
-    """Fail early on arguments that would silently produce nothing."""
-    if horizon < 1:
-        raise ValueError(f"horizon must be at least 1 month, got {horizon}")
-    if holdout < 0:
-        raise ValueError(f"holdout cannot be negative, got {holdout}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    unknown = sorted(set(models) - set(CANDIDATE_MODELS))
-    if unknown or not models:
-        raise ValueError(f"models must be among {CANDIDATE_MODELS}, got {models}")
+def _batches(history: pd.DataFrame, total: int, workers: int) -> Iterator[pd.DataFrame]:
+    """Whole series grouped into about BATCHES_PER_WORKER batches per worker."""
+    batch_size = max(1, math.ceil(total / (workers * BATCHES_PER_WORKER)))
+    codes, _ = pd.factorize(history["unique_id"], sort=True)
+    for _, batch in history.groupby(codes // batch_size, sort=True):
+        yield batch
 
 
 def _clean_history(history: pd.DataFrame) -> pd.DataFrame:
@@ -154,176 +291,3 @@ def _clean_history(history: pd.DataFrame) -> pd.DataFrame:
             f"e.g. {list(gapped[:3])}"
         )
     return clean.sort_values(["unique_id", "ds"], ignore_index=True)
-
-
-def _batches(history: pd.DataFrame, total: int, workers: int) -> Iterator[pd.DataFrame]:
-    """Whole series grouped into about BATCHES_PER_WORKER batches per worker."""
-    batch_size = max(1, math.ceil(total / (workers * BATCHES_PER_WORKER)))
-    codes, _ = pd.factorize(history["unique_id"], sort=True)
-    for _, batch in history.groupby(codes // batch_size, sort=True):
-        yield batch
-
-
-def _forecast_batch(
-    history: pd.DataFrame, horizon: int, holdout: int, models: tuple[str, ...]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Forecast and score a batch of whole series; top-level so a process pool can pickle it."""
-    _quiet_prophet()
-    forecasts: list[pd.DataFrame] = []
-    scores: list[dict[str, object]] = []
-    for unique_id, series in history.groupby("unique_id", sort=True):
-        series_forecast, series_scores = _forecast_series(
-            str(unique_id), series["ds"], series["y"].to_numpy(), horizon, holdout, models
-        )
-        forecasts.append(series_forecast)
-        scores.extend(series_scores)
-    return pd.concat(forecasts, ignore_index=True), pd.DataFrame(scores)
-
-
-def _forecast_series(
-    unique_id: str,
-    ds: pd.Series,
-    y: np.ndarray,
-    horizon: int,
-    holdout: int,
-    models: tuple[str, ...],
-) -> tuple[pd.DataFrame, list[dict[str, object]]]:
-    """All fittable models for one series, their holdout scores and the selected model."""
-    future = pd.date_range(ds.iloc[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    fitted: dict[str, Interval] = {}
-    scored: dict[str, dict[str, float]] = {}
-    if y.any():
-        for model in models:
-            min_fit, min_score = _min_months(model, holdout)
-            if y.size < min_fit:
-                continue
-            try:
-                fitted[model] = _clip(*_FITTERS[model](ds, y, horizon))
-                if holdout and y.size >= min_score:
-                    scored[model] = _backtest(model, ds, y, holdout)
-            except Exception:
-                logger.warning("%s could not be fitted for %s", model, unique_id, exc_info=True)
-                fitted.pop(model, None)
-    if not fitted:
-        fitted["mean"] = _clip(*_mean(ds, y, horizon))
-    selected = _select(list(fitted), scored)
-
-    forecast = pd.concat(
-        [
-            pd.DataFrame(
-                {"unique_id": unique_id, "ds": future, "model": model, "qty": qty,
-                 "lower": lower, "upper": upper, "is_selected": model == selected}
-            )
-            for model, (qty, lower, upper) in fitted.items()
-        ],
-        ignore_index=True,
-    )
-    nan_scores = {"wape": np.nan, "mase": np.nan, "bias": np.nan}
-    accuracy = [
-        {"unique_id": unique_id, "model": model, **scored.get(model, nan_scores),
-         "n_obs": int(y.size), "is_selected": model == selected}
-        for model in fitted
-    ]
-    return forecast, accuracy
-
-
-def _min_months(model: str, holdout: int) -> tuple[int, int]:
-    """(months needed to fit, months needed to score) for a candidate model."""
-    if model == "seasonal_naive":
-        return SEASON_LENGTH, SEASON_LENGTH + holdout
-    return PROPHET_MIN_MONTHS + holdout, PROPHET_MIN_MONTHS + holdout
-
-
-def _backtest(model: str, ds: pd.Series, y: np.ndarray, holdout: int) -> dict[str, float]:
-    """Fit on all but the last `holdout` months, forecast them and score the clipped result."""
-    train, actual = y[:-holdout], y[-holdout:]
-    fitter = _prophet_point if model == "prophet" else _FITTERS[model]
-    qty, _, _ = _clip(*fitter(ds.iloc[:-holdout], train, holdout))
-    return {
-        "wape": wape(actual, qty),
-        "mase": mase(actual, qty, train, season_length=SEASON_LENGTH),
-        "bias": bias(actual, qty),
-    }
-
-
-def _select(fitted: list[str], scored: dict[str, dict[str, float]]) -> str:
-    """Strictly lowest finite WAPE wins; otherwise seasonal_naive (or the first fitted model)."""
-    best = "seasonal_naive" if "seasonal_naive" in fitted else fitted[0]
-    best_wape = scored.get(best, {}).get("wape", np.nan)
-    for model in fitted:
-        model_wape = scored.get(model, {}).get("wape", np.nan)
-        if np.isfinite(model_wape) and not (np.isfinite(best_wape) and model_wape >= best_wape):
-            best, best_wape = model, model_wape
-    return best
-
-
-def _clip(qty: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> Interval:
-    """Non-negative values ordered lower ≤ qty ≤ upper."""
-    qty = np.clip(np.asarray(qty, dtype=float), 0, None)
-    lower = np.clip(np.minimum(np.asarray(lower, dtype=float), qty), 0, None)
-    upper = np.maximum(np.asarray(upper, dtype=float), qty)
-    return qty, lower, upper
-
-
-def _seasonal_naive(ds: pd.Series, y: np.ndarray, horizon: int) -> Interval:
-    """Repeat the last 12 months; the interval widens with the square root of seasons ahead."""
-    steps = np.arange(horizon)
-    qty = y[-SEASON_LENGTH:][steps % SEASON_LENGTH]
-    residuals = y[SEASON_LENGTH:] - y[:-SEASON_LENGTH]
-    sigma = np.sqrt(np.mean(residuals**2)) if residuals.size else np.std(y)
-    half_width = INTERVAL_Z * sigma * np.sqrt(steps // SEASON_LENGTH + 1)
-    return qty, qty - half_width, qty + half_width
-
-
-def _mean(ds: pd.Series, y: np.ndarray, horizon: int) -> Interval:
-    """Flat mean of the last up-to-6 months, +/- z times their standard deviation."""
-    window = y[-MEAN_WINDOW:]
-    qty = np.full(horizon, window.mean())
-    half_width = INTERVAL_Z * window.std()
-    return qty, qty - half_width, qty + half_width
-
-
-def _prophet_point(ds: pd.Series, y: np.ndarray, horizon: int) -> Interval:
-    """Prophet without its sampled interval: a backtest scores the point forecast only."""
-    return _prophet(ds, y, horizon, samples=0)
-
-
-def _prophet(ds: pd.Series, y: np.ndarray, horizon: int, samples: int = PROPHET_SAMPLES
-             ) -> Interval:
-    """Prophet with yearly seasonality; the sampled interval is seeded for repeatable runs."""
-    from prophet import Prophet  # deferred: importing prophet costs about a second
-
-    model = Prophet(
-        yearly_seasonality=True,
-        weekly_seasonality=False,
-        daily_seasonality=False,
-        interval_width=0.8,
-        uncertainty_samples=samples,
-    )
-    # L-BFGS, not prophet's small-data default Newton: same fit, 100x faster on smooth series.
-    model.fit(pd.DataFrame({"ds": ds.to_numpy(), "y": y}), algorithm="LBFGS")
-    future = model.make_future_dataframe(periods=horizon, freq="MS", include_history=False)
-    random_state = np.random.get_state()
-    np.random.seed(PROPHET_SEED)  # prophet samples its interval from numpy's global generator
-    try:
-        prediction = model.predict(future)
-    finally:
-        np.random.set_state(random_state)
-    qty = prediction["yhat"].to_numpy()
-    if not samples:
-        return qty, qty, qty
-    return qty, prediction["yhat_lower"].to_numpy(), prediction["yhat_upper"].to_numpy()
-
-
-def _quiet_prophet() -> None:
-    """Silence cmdstanpy's per-fit lines and prophet's info chatter (in every worker too)."""
-    import prophet  # noqa: F401  (importing prophet resets its logger to INFO: import first)
-
-    logging.getLogger("cmdstanpy").disabled = True
-    logging.getLogger("prophet").setLevel(logging.ERROR)
-
-
-_FITTERS: dict[str, Callable[[pd.Series, np.ndarray, int], Interval]] = {
-    "seasonal_naive": _seasonal_naive,
-    "prophet": _prophet,
-}

@@ -15,7 +15,7 @@ import pandas as pd
 from sop_pipeline.alerts import build_alerts
 from sop_pipeline.capacity import capacity_plan
 from sop_pipeline.cycle import horizon_months
-from sop_pipeline.forecast import forecast_demand, split_series_id
+from sop_pipeline.forecast import ForecastSettings, forecast_demand, split_series_id
 from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.variance import forecast_vs_actual
@@ -34,19 +34,13 @@ def demand_history(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) ->
 def demand_stage(
     con: duckdb.DuckDBPyConnection,
     cycle_month: pd.Timestamp,
-    horizon: int,
-    holdout: int,
-    workers: int = 1,
+    settings: ForecastSettings,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series; return (demand_forecast rows, forecast_accuracy rows)."""
     history = demand_history(con, cycle_month)
-    forecast, accuracy = forecast_demand(
-        history, horizon=horizon, holdout=holdout, workers=workers, on_progress=on_progress
-    )
-    forecast = _with_sku_location(forecast).rename(
-        columns={"ds": "month", "qty": "forecast_qty", "lower": "lower_qty", "upper": "upper_qty"}
-    )
+    forecast, accuracy = forecast_demand(history, settings, on_progress=on_progress)
+    forecast = _with_sku_location(forecast).rename(columns={"ds": "month", "qty": "forecast_qty"})
     return forecast, _with_sku_location(accuracy)
 
 

@@ -33,28 +33,35 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
         OutputTable(
             "demand_forecast",
             "Statistical demand forecast of each candidate model per series and month; "
-            "is_selected marks the model chosen on the holdout.",
+            "is_selected marks the model chosen by backtest.",
             ("cycle_month", "sku", "location_id", "month", "model"),
             (
                 _CYCLE, _SKU, _LOCATION, _MONTH,
-                ("model", "VARCHAR", "Forecast model: seasonal_naive, prophet or mean."),
+                ("model", "VARCHAR", "Forecast model: seasonal_naive, auto_ets, auto_theta, "
+                 "croston_sba, prophet, or mean for histories under a year."),
                 ("forecast_qty", "DOUBLE", "Forecast quantity (units, never negative)."),
-                ("lower_qty", "DOUBLE", "Lower bound of the 80 % prediction interval."),
-                ("upper_qty", "DOUBLE", "Upper bound of the 80 % prediction interval."),
+                ("lower_80", "DOUBLE", "Lower bound of the 80 % prediction interval."),
+                ("upper_80", "DOUBLE", "Upper bound of the 80 % prediction interval."),
+                ("lower_95", "DOUBLE", "Lower bound of the 95 % prediction interval."),
+                ("upper_95", "DOUBLE", "Upper bound of the 95 % prediction interval."),
                 ("is_selected", "BOOLEAN", "True for the model chosen for this series."),
             ),
         ),
         OutputTable(
             "forecast_accuracy",
-            "Holdout accuracy of each candidate model per series, and which one was chosen.",
+            "Rolling-origin backtest accuracy of each candidate model per series, its value "
+            "added over seasonal naive, and which one was chosen.",
             ("cycle_month", "sku", "location_id", "model"),
             (
                 _CYCLE, _SKU, _LOCATION,
                 ("model", "VARCHAR", "Forecast model."),
-                ("wape", "DOUBLE", "Weighted absolute percentage error on the holdout."),
+                ("wape", "DOUBLE", "Weighted absolute percentage error over the backtest "
+                 "windows (sum |error| / sum actual)."),
                 ("mase", "DOUBLE", "Mean absolute scaled error (seasonal naive scale)."),
-                ("bias", "DOUBLE", "(forecast - actual) / actual summed over the holdout; "
+                ("bias", "DOUBLE", "sum(forecast - actual) / sum(actual) over the backtest; "
                  "positive = over-forecast."),
+                ("fva", "DOUBLE", "Forecast value added: seasonal naive's WAPE minus this "
+                 "model's (positive = better than naive)."),
                 ("n_obs", "BIGINT", "Months of history of the series."),
                 ("is_selected", "BOOLEAN", "True for the model chosen for this series."),
             ),

@@ -1,212 +1,136 @@
-"""Demand forecast: model rules, selection by backtest, intervals and parallel runs.
+"""The demand forecast: backtest scores by hand, model selection on series built for it."""
 
-One module-scoped run over a small panel keeps the prophet fits (about 0.1-0.5 s each) few.
-"""
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sop_pipeline.candidates import Backtest
 from sop_pipeline.forecast import (
     ACCURACY_COLUMNS,
     FORECAST_COLUMNS,
-    INTERVAL_Z,
-    _select,
+    ForecastSettings,
     forecast_demand,
     series_id,
     split_series_id,
 )
 
-LAST_MONTH = pd.Timestamp("2026-09-01")
-SEASON = np.array([10, 12, 15, 20, 30, 40, 45, 40, 30, 20, 15, 12], dtype=float)
-HORIZON = 18
+END = "2026-09-01"
+FAST = ("seasonal_naive", "auto_ets", "auto_theta", "croston_sba")
 
 
-def _series(unique_id: str, values) -> pd.DataFrame:
-    values = np.asarray(values, dtype=float)
-    ds = pd.date_range(end=LAST_MONTH, periods=values.size, freq="MS")
-    return pd.DataFrame({"unique_id": unique_id, "ds": ds, "y": values})
+def _series(unique_id: str, y) -> pd.DataFrame:
+    y = np.asarray(y, dtype=float)
+    return pd.DataFrame({"unique_id": unique_id,
+                         "ds": pd.date_range(end=END, periods=len(y), freq="MS"), "y": y})
 
 
-def _panel() -> pd.DataFrame:
+def _selected(accuracy: pd.DataFrame) -> dict[str, str]:
+    chosen = accuracy[accuracy["is_selected"]]
+    return dict(zip(chosen["unique_id"], chosen["model"], strict=True))
+
+
+SEASON = np.array([50, 60, 80, 120, 160, 200, 210, 180, 130, 90, 60, 50], dtype=float)
+
+
+def test_backtest_scores_match_a_hand_computation():
+    # y = t: seasonal naive is always 12 below; 3 windows of 12 months ending at 18, 21, 24
+    history = _series("A|L", np.arange(36))
+    _, accuracy = forecast_demand(history, ForecastSettings(models=("seasonal_naive",)))
+    naive = accuracy.iloc[0]
+    actual_sum = sum(range(18, 30)) + sum(range(21, 33)) + sum(range(24, 36))  # 954
+    assert naive["wape"] == pytest.approx(36 * 12 / actual_sum)
+    assert naive["bias"] == pytest.approx(-36 * 12 / actual_sum)
+    assert naive["mase"] == pytest.approx(1.0)  # in-sample seasonal differences are 12
+    assert naive["fva"] == 0 and naive["n_obs"] == 36
+
+
+def test_selection_picks_the_model_built_to_win():
+    rng = np.random.default_rng(3)
     t = np.arange(48)
-    return pd.concat(
-        [
-            _series("SEAS|DC1", 100 + SEASON[t % 12]),
-            _series("TREND|DC1", 50 + 5 * t + 2 * SEASON[t % 12]),
-            _series("DECLINE|DC1", 240 - 5 * t),
-            _series("ZERO|DC1", np.zeros(48)),
-            _series("SHORT|DC1", [1, 2, 3, 4, 5, 6, 7, 8]),
-            _series("MID|DC1", np.arange(1, 16)),
-        ],
-        ignore_index=True,
-    )
+    history = pd.concat([
+        _series("seasonal|L", np.tile(SEASON, 4)),
+        _series("trend|L", 100 + 8 * t + np.tile(SEASON, 4) * 0.3),
+        _series("intermittent|L", rng.poisson(0.3, 48) * 4),
+    ])
+    forecast, accuracy = forecast_demand(history, ForecastSettings(models=FAST))
+    chosen = _selected(accuracy)
+    assert chosen["seasonal|L"] == "seasonal_naive"
+    assert chosen["trend|L"] in {"auto_ets", "auto_theta"}
+    assert chosen["intermittent|L"] == "croston_sba"
+    seasonal = accuracy[accuracy["unique_id"] == "seasonal|L"].set_index("model")
+    assert seasonal.loc["seasonal_naive", "wape"] == 0
+    trend = accuracy[accuracy["unique_id"] == "trend|L"].set_index("model")
+    assert trend.loc[chosen["trend|L"], "fva"] > 0.05  # clearly better than naive
+    # seasonal naive repeats the last year exactly
+    naive = forecast[(forecast["unique_id"] == "seasonal|L")
+                     & (forecast["model"] == "seasonal_naive")]
+    assert naive["qty"].to_numpy()[:12] == pytest.approx(SEASON)
 
 
-@pytest.fixture(scope="module")
-def progress() -> list[tuple[int, int]]:
-    return []
-
-
-@pytest.fixture(scope="module")
-def result(progress) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return forecast_demand(
-        _panel(), horizon=HORIZON, holdout=6, on_progress=lambda *p: progress.append(p)
-    )
-
-
-def _selected(frame: pd.DataFrame) -> pd.Series:
-    return frame[frame["is_selected"]].groupby("unique_id")["model"].first()
-
-
-def test_shapes_columns_and_one_selected_model_per_series(result):
-    forecast, accuracy = result
+def test_frames_are_complete_and_intervals_nested():
+    rng = np.random.default_rng(0)
+    history = pd.concat([
+        _series("noisy|L", np.tile(SEASON, 3) + rng.normal(0, 15, 36)),
+        _series("young|L", SEASON[:10] + 5),
+        _series("one-year|L", np.r_[SEASON, SEASON[:8]]),
+        _series("zeros|L", np.zeros(30)),
+    ])
+    forecast, accuracy = forecast_demand(history, ForecastSettings(horizon=6, models=FAST))
     assert list(forecast.columns) == FORECAST_COLUMNS
     assert list(accuracy.columns) == ACCURACY_COLUMNS
-    months = pd.date_range("2026-10-01", periods=HORIZON, freq="MS")
-    for _, rows in forecast.groupby(["unique_id", "model"]):
-        assert list(rows["ds"]) == list(months)
     assert (accuracy.groupby("unique_id")["is_selected"].sum() == 1).all()
-    assert (forecast[forecast["is_selected"]].groupby("unique_id").size() == HORIZON).all()
-    assert _selected(forecast).to_dict() == _selected(accuracy).to_dict()
-    n_obs = accuracy.groupby("unique_id")["n_obs"].first().to_dict()
-    assert n_obs == {"SEAS|DC1": 48, "TREND|DC1": 48, "DECLINE|DC1": 48, "ZERO|DC1": 48,
-                     "SHORT|DC1": 8, "MID|DC1": 15}
+    assert (forecast.groupby(["unique_id", "model"]).size() == 6).all()
+    assert (forecast["lower_95"] >= 0).all()
+    ordered = ["lower_95", "lower_80", "qty", "upper_80", "upper_95"]
+    assert (forecast[ordered].diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()
+    chosen = _selected(accuracy)
+    assert chosen == {"noisy|L": chosen["noisy|L"], "young|L": "mean",
+                      "one-year|L": "seasonal_naive", "zeros|L": "mean"}
+    assert accuracy.loc[accuracy["unique_id"] == "one-year|L", "wape"].isna().all()
+    young = forecast[forecast["unique_id"] == "young|L"]
+    assert young["qty"].iloc[0] == pytest.approx(SEASON[4:10].mean() + 5)
+    assert (forecast.loc[forecast["unique_id"] == "zeros|L", "qty"] == 0).all()
+    # the 95 % interval is wider than the 80 % one where the model has spread
+    noisy = forecast[forecast["unique_id"] == "noisy|L"]
+    assert ((noisy["upper_95"] - noisy["lower_95"]) > (noisy["upper_80"] - noisy["lower_80"])
+            ).all()
 
 
-def test_models_fitted_follow_history_length(result):
-    _, accuracy = result
-    models = accuracy.groupby("unique_id")["model"].apply(sorted).to_dict()
-    assert models["SEAS|DC1"] == ["prophet", "seasonal_naive"]
-    assert models["MID|DC1"] == ["seasonal_naive"]  # 15 < 24 + 6: no prophet
-    assert models["SHORT|DC1"] == ["mean"]
-    assert models["ZERO|DC1"] == ["mean"]
+def test_prophet_is_a_candidate_for_the_largest_long_series_only():
+    t = np.arange(48)
+    history = pd.concat([
+        _series("big|L", 1000 + 10 * t + np.tile(SEASON, 4)),
+        _series("small|L", 10 + np.tile(SEASON, 4) / 10),
+    ])
+    settings = ForecastSettings(models=("seasonal_naive", "prophet"), prophet_max_series=1)
+    _, accuracy = forecast_demand(history, settings)
+    assert set(accuracy.loc[accuracy["model"] == "prophet", "unique_id"]) == {"big|L"}
+    prophet = accuracy[(accuracy["unique_id"] == "big|L") & (accuracy["model"] == "prophet")]
+    assert prophet["wape"].notna().all()
 
 
-def test_pure_seasonal_series_selects_exact_seasonal_naive(result):
-    forecast, accuracy = result
-    assert _selected(accuracy)["SEAS|DC1"] == "seasonal_naive"
-    scores = accuracy[accuracy["unique_id"] == "SEAS|DC1"].set_index("model")
-    assert scores.loc["seasonal_naive", "wape"] == 0
-    assert scores.loc["prophet", "wape"] > 0
-    chosen = forecast[(forecast["unique_id"] == "SEAS|DC1") & forecast["is_selected"]]
-    expected = 100 + SEASON[np.arange(48, 48 + HORIZON) % 12]
-    np.testing.assert_allclose(chosen["qty"], expected)
-    # no seasonal-difference residuals: a zero-width interval
-    np.testing.assert_allclose(chosen["upper"] - chosen["lower"], 0)
+def test_parallel_workers_give_the_same_result_and_report_progress():
+    rng = np.random.default_rng(5)
+    history = pd.concat([_series(f"S{i}|L", np.tile(SEASON, 3) + rng.normal(0, 10, 36))
+                         for i in range(6)])
+    progress: list[tuple[int, int]] = []
+    settings = ForecastSettings(models=FAST, backtest=Backtest(windows=2))
+    one = forecast_demand(history, settings, on_progress=lambda d, t: progress.append((d, t)))
+    two = forecast_demand(history, ForecastSettings(models=FAST, backtest=Backtest(windows=2),
+                                                    workers=2))
+    pd.testing.assert_frame_equal(one[0], two[0])
+    pd.testing.assert_frame_equal(one[1], two[1])
+    assert progress[-1] == (6, 6) and len(progress) > 1
 
 
-def test_trend_series_selects_prophet_over_lagging_seasonal_naive(result):
-    forecast, accuracy = result
-    assert _selected(accuracy)["TREND|DC1"] == "prophet"
-    scores = accuracy[accuracy["unique_id"] == "TREND|DC1"].set_index("model")
-    # seasonal naive is 12 x 5 = 60 low in each of the 6 holdout months; the holdout
-    # actuals sum to 6 x 50 + 5 x (42 + ... + 47) + 2 x (45 + 40 + 30 + 20 + 15 + 12) = 1959
-    assert scores.loc["seasonal_naive", "wape"] == pytest.approx(360 / 1959)
-    assert scores.loc["seasonal_naive", "bias"] == pytest.approx(-360 / 1959)
-    assert scores.loc["seasonal_naive", "mase"] == pytest.approx(1.0)  # in-sample diffs are 60
-    assert scores.loc["prophet", "wape"] < 0.05
-    # next October: 50 + 5 x 48 + 2 x 10 = 310
-    prophet = forecast[(forecast["unique_id"] == "TREND|DC1") & forecast["is_selected"]]
-    assert prophet["qty"].iloc[0] == pytest.approx(310, rel=0.02)
-
-
-def test_seasonal_naive_interval_widens_by_season(result):
-    forecast, _ = result
-    naive = forecast[(forecast["unique_id"] == "TREND|DC1")
-                     & (forecast["model"] == "seasonal_naive")].reset_index(drop=True)
-    # October repeats month 36: 50 + 5 x 36 + 2 x 10 = 250; residuals are all 60
-    assert naive.loc[0, "qty"] == pytest.approx(250)
-    assert naive.loc[0, "upper"] - naive.loc[0, "qty"] == pytest.approx(INTERVAL_Z * 60)
-    assert naive.loc[12, "qty"] == pytest.approx(250)  # a year later: same month, 2nd season
-    assert naive.loc[12, "upper"] - naive.loc[12, "qty"] == pytest.approx(
-        INTERVAL_Z * 60 * np.sqrt(2)
-    )
-
-
-def test_values_are_non_negative_and_ordered(result):
-    forecast, _ = result
-    assert (forecast[["qty", "lower", "upper"]] >= 0).all().all()
-    assert (forecast["lower"] <= forecast["qty"]).all()
-    assert (forecast["qty"] <= forecast["upper"]).all()
-    decline = forecast[forecast["unique_id"] == "DECLINE|DC1"]
-    # the decline hits 0 within the horizon: prophet's trend is clipped, not negative
-    assert (decline.loc[decline["model"] == "prophet", "qty"].iloc[-6:] == 0).all()
-    # seasonal naive residuals of -60 give a half-width of 77 on values 5..60: lower clips to 0
-    assert (decline.loc[decline["model"] == "seasonal_naive", "lower"] == 0).all()
-
-
-def test_short_series_gets_mean_of_last_six_months(result):
-    forecast, _ = result
-    short = forecast[forecast["unique_id"] == "SHORT|DC1"]
-    assert (short["model"] == "mean").all() and short["is_selected"].all()
-    spread = INTERVAL_Z * np.std([3, 4, 5, 6, 7, 8])
-    np.testing.assert_allclose(short["qty"], 5.5)  # mean of 3..8
-    np.testing.assert_allclose(short["lower"], 5.5 - spread)
-    np.testing.assert_allclose(short["upper"], 5.5 + spread)
-
-
-def test_all_zero_series_gets_zero_mean(result):
-    forecast, accuracy = result
-    zero = forecast[forecast["unique_id"] == "ZERO|DC1"]
-    assert (zero[["qty", "lower", "upper"]] == 0).all().all()
-    assert _selected(accuracy)["ZERO|DC1"] == "mean"
-
-
-def test_unscored_seasonal_naive_is_selected_by_default(result):
-    forecast, accuracy = result
-    mid = accuracy[accuracy["unique_id"] == "MID|DC1"].iloc[0]
-    assert mid["is_selected"] and np.isnan(mid["wape"])
-    chosen = forecast[(forecast["unique_id"] == "MID|DC1") & forecast["is_selected"]]
-    np.testing.assert_allclose(chosen["qty"].iloc[:12], np.arange(4, 16))  # last 12 months
-
-
-def test_progress_reaches_all_series(result, progress):
-    assert progress[-1] == (6, 6)
-    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
-
-
-def test_two_workers_give_the_same_result(result):
-    panel = _panel()
-    small = panel[panel["unique_id"].isin(["TREND|DC1", "SHORT|DC1", "MID|DC1"])]
-    calls = []
-    forecast, accuracy = forecast_demand(
-        small, horizon=HORIZON, workers=2, on_progress=lambda *p: calls.append(p)
-    )
-    expected_forecast, expected_accuracy = (
-        frame[frame["unique_id"].isin(small["unique_id"])].reset_index(drop=True)
-        for frame in result
-    )
-    pd.testing.assert_frame_equal(forecast, expected_forecast)
-    pd.testing.assert_frame_equal(accuracy, expected_accuracy)
-    assert calls[-1] == (3, 3)
-
-
-def test_selection_keeps_seasonal_naive_on_ties_and_nan():
-    fitted = ["seasonal_naive", "prophet"]
-    tie = {"seasonal_naive": {"wape": 0.1}, "prophet": {"wape": 0.1}}
-    assert _select(fitted, tie) == "seasonal_naive"
-    no_demand = {"seasonal_naive": {"wape": np.nan}, "prophet": {"wape": np.nan}}
-    assert _select(fitted, no_demand) == "seasonal_naive"
-    assert _select(fitted, {"seasonal_naive": {"wape": 0.2}, "prophet": {"wape": 0.1}}) == (
-        "prophet"
-    )
+def test_bad_history_and_settings_are_refused():
+    with pytest.raises(ValueError, match="dense monthly"):
+        forecast_demand(_series("A|L", np.ones(30)).drop(index=[5]))
+    with pytest.raises(ValueError, match="models must include seasonal_naive"):
+        ForecastSettings(models=("auto_ets",))
 
 
 def test_series_id_round_trip():
-    assert series_id("BIK-001", "DC1") == "BIK-001|DC1"
-    assert split_series_id("BIK-001|DC1") == ("BIK-001", "DC1")
-    assert split_series_id("A|B|DC1") == ("A|B", "DC1")
-    with pytest.raises(ValueError):
-        split_series_id("BIK-001")
-
-
-def test_history_with_missing_months_is_rejected():
-    gapped = _series("A|DC1", range(24)).drop(index=5)
-    with pytest.raises(ValueError, match="dense monthly"):
-        forecast_demand(gapped)
-
-
-def test_unknown_model_is_rejected():
-    with pytest.raises(ValueError, match="models must be among"):
-        forecast_demand(_series("A|DC1", range(24)), models=("arima",))
+    assert split_series_id(series_id("BIK|1", "DC1")) == ("BIK|1", "DC1")

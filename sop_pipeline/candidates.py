@@ -1,0 +1,211 @@
+"""Candidate models on one batch of series: rolling-origin backtest, then the final forecast.
+
+Backtest: `windows` origins `step` months apart, each forecasting `backtest_horizon` months;
+the last origin ends `backtest_horizon` months before the end of the history. Every candidate
+is scored on the same windows. statsforecast models run vectorised over the batch; Prophet
+runs per series and only where it is allowed (`prophet_ids`).
+
+Intervals (80 % and 95 %): the model's own where it has them (seasonal naive, AutoETS,
+AutoTheta, Prophet's 80 %), otherwise the empirical quantiles of the model's absolute backtest
+errors for that series (Croston SBA, Prophet's 95 %).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+
+logger = logging.getLogger(__name__)
+
+SEASON_LENGTH = 12
+LEVELS = (80, 95)
+PROPHET_SAMPLES = 300
+PROPHET_SEED = 0
+
+# name in our tables → (statsforecast class name, constructor kwargs, has its own intervals)
+STATSFORECAST_MODELS: dict[str, tuple[str, dict, bool]] = {
+    "seasonal_naive": ("SeasonalNaive", {"season_length": SEASON_LENGTH}, True),
+    "auto_ets": ("AutoETS", {"season_length": SEASON_LENGTH}, True),
+    "auto_theta": ("AutoTheta", {"season_length": SEASON_LENGTH}, True),
+    "croston_sba": ("CrostonSBA", {}, False),
+}
+ALL_MODELS = (*STATSFORECAST_MODELS, "prophet")
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Where the rolling origins are: windows x backtest_horizon months, `step` apart."""
+
+    windows: int = 3
+    step: int = 3
+    horizon: int = 12
+
+    def min_months(self) -> int:
+        """History needed to backtest: a full season before the first origin."""
+        return SEASON_LENGTH + self.horizon + (self.windows - 1) * self.step
+
+
+def run_batch(
+    history: pd.DataFrame,
+    models: tuple[str, ...],
+    horizon: int,
+    backtest: Backtest,
+    prophet_ids: frozenset[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(forecast, errors) for every series of a batch that is long enough to backtest.
+
+    forecast: unique_id, ds, model, qty, lower_80, upper_80, lower_95, upper_95.
+    errors: unique_id, model, window, ds, y, qty (the backtest forecasts and actuals).
+    """
+    _quiet()
+    sf_models = [m for m in models if m in STATSFORECAST_MODELS]
+    forecasts, errors = [], []
+    if sf_models:
+        f, e = _statsforecast(history, sf_models, horizon, backtest)
+        forecasts.append(f)
+        errors.append(e)
+    if "prophet" in models:
+        for unique_id, series in history[history["unique_id"].isin(prophet_ids)].groupby(
+            "unique_id"
+        ):
+            f, e = _prophet_series(str(unique_id), series, horizon, backtest)
+            forecasts.append(f)
+            errors.append(e)
+    forecast = pd.concat(forecasts, ignore_index=True)
+    error_frame = pd.concat(errors, ignore_index=True)
+    return _residual_intervals(forecast, error_frame), error_frame
+
+
+def naive_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Seasonal naive with its own intervals and no backtest (series too short to judge)."""
+    _quiet()
+    forecast, _ = _statsforecast(history, ["seasonal_naive"], horizon, None)
+    return forecast
+
+
+def _statsforecast(
+    history: pd.DataFrame, names: list[str], horizon: int, backtest: Backtest | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from statsforecast import StatsForecast, models  # deferred: numba compiles on import
+
+    def build(with_intervals: bool) -> list:
+        return [
+            getattr(models, cls)(alias=name, **kwargs)
+            for name, (cls, kwargs, own) in STATSFORECAST_MODELS.items()
+            if name in names and own == with_intervals
+        ]
+
+    forecasts, errors = [], []
+    for with_intervals in (True, False):
+        candidates = build(with_intervals)
+        if not candidates:
+            continue
+        sf = StatsForecast(models=candidates, freq="MS", n_jobs=1)
+        if backtest is not None:
+            cv = sf.cross_validation(df=history, h=backtest.horizon, n_windows=backtest.windows,
+                                     step_size=backtest.step)
+            errors.append(_long_errors(cv, [m.alias for m in candidates]))
+        levels = list(LEVELS) if with_intervals else None
+        forecasts.append(_long_forecast(
+            sf.forecast(df=history, h=horizon, level=levels), [m.alias for m in candidates]
+        ))
+    return (pd.concat(forecasts, ignore_index=True),
+            pd.concat(errors, ignore_index=True) if errors else None)
+
+
+def _long_errors(cv: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    cv = cv.assign(window=cv.groupby("unique_id")["cutoff"].rank(method="dense").astype(int) - 1)
+    long = cv.melt(id_vars=["unique_id", "ds", "window", "y"], value_vars=names,
+                   var_name="model", value_name="qty")
+    return long[["unique_id", "model", "window", "ds", "y", "qty"]]
+
+
+def _long_forecast(wide: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    frames = []
+    for name in names:
+        frame = wide[["unique_id", "ds"]].assign(model=name, qty=wide[name].to_numpy())
+        for level in LEVELS:
+            for side, tag in (("lower", "lo"), ("upper", "hi")):
+                column = f"{name}-{tag}-{level}"
+                frame[f"{side}_{level}"] = wide[column].to_numpy() if column in wide else np.nan
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _prophet_series(
+    unique_id: str, series: pd.DataFrame, horizon: int, backtest: Backtest
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prophet on one series: one fit per backtest origin, then the final fit with intervals."""
+    ds, y = series["ds"].reset_index(drop=True), series["y"].to_numpy(dtype=float)
+    errors = []
+    for window in range(backtest.windows):
+        end = len(y) - backtest.horizon - (backtest.windows - 1 - window) * backtest.step
+        qty, _, _ = _prophet(ds[:end], y[:end], backtest.horizon, samples=0)
+        errors.append(pd.DataFrame({
+            "unique_id": unique_id, "model": "prophet", "window": window,
+            "ds": ds[end:end + backtest.horizon].to_numpy(), "y": y[end:end + backtest.horizon],
+            "qty": qty,
+        }))
+    qty, lower, upper = _prophet(ds, y, horizon, samples=PROPHET_SAMPLES)
+    future = pd.date_range(ds.iloc[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+    forecast = pd.DataFrame({
+        "unique_id": unique_id, "ds": future, "model": "prophet", "qty": qty,
+        "lower_80": lower, "upper_80": upper, "lower_95": np.nan, "upper_95": np.nan,
+    })
+    return forecast, pd.concat(errors, ignore_index=True)
+
+
+def _prophet(ds: pd.Series, y: np.ndarray, horizon: int, samples: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prophet for monthly business data: yearly seasonality only, seeded 80 % interval."""
+    from prophet import Prophet
+
+    _quiet()
+    model = Prophet(yearly_seasonality=True, weekly_seasonality=False, daily_seasonality=False,
+                    interval_width=0.8, uncertainty_samples=samples)
+    # L-BFGS, not prophet's small-data default Newton: same fit, far faster on short series.
+    model.fit(pd.DataFrame({"ds": ds.to_numpy(), "y": y}), algorithm="LBFGS")
+    future = model.make_future_dataframe(periods=horizon, freq="MS", include_history=False)
+    state = np.random.get_state()
+    np.random.seed(PROPHET_SEED)  # prophet samples its interval from numpy's global generator
+    try:
+        prediction = model.predict(future)
+    finally:
+        np.random.set_state(state)
+    qty = prediction["yhat"].to_numpy()
+    if not samples:
+        return qty, qty, qty
+    return qty, prediction["yhat_lower"].to_numpy(), prediction["yhat_upper"].to_numpy()
+
+
+def _residual_intervals(forecast: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
+    """Fill missing interval bounds with quantiles of the series' absolute backtest errors."""
+    abs_error = (errors["y"] - errors["qty"]).abs()
+    spread = (
+        errors.assign(abs_error=abs_error)
+        .groupby(["unique_id", "model"])["abs_error"]
+        .quantile([level / 100 for level in LEVELS])
+        .unstack()
+        .set_axis([f"q{level}" for level in LEVELS], axis=1)
+        .reset_index()
+    )
+    merged = forecast.merge(spread, on=["unique_id", "model"], how="left")
+    for level in LEVELS:
+        half = merged[f"q{level}"]
+        merged[f"lower_{level}"] = merged[f"lower_{level}"].fillna(merged["qty"] - half)
+        merged[f"upper_{level}"] = merged[f"upper_{level}"].fillna(merged["qty"] + half)
+    return merged.drop(columns=[f"q{level}" for level in LEVELS])
+
+
+def _quiet() -> None:
+    """Silence cmdstanpy's per-fit lines and prophet's chatter (importing prophet resets it)."""
+    import prophet  # noqa: F401
+
+    logging.getLogger("cmdstanpy").disabled = True
+    logging.getLogger("prophet").setLevel(logging.ERROR)
