@@ -4,7 +4,7 @@ from dagster import Definitions, in_process_executor
 
 from assets.alerts import alerts
 from assets.dbt import sop_dbt_models
-from assets.demand import demand_forecast
+from assets.demand import consensus_demand, demand_forecast
 from assets.extracts import raw_extracts
 from assets.jobs import monthly_cycle_job, planning_job
 from assets.resources import build_resources
@@ -16,7 +16,7 @@ from assets.variance import variance_forecast_vs_actual
 def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
     """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR."""
     return Definitions(
-        assets=[raw_extracts, sop_dbt_models, demand_forecast, capacity_plan,
+        assets=[raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, capacity_plan,
                 inventory_projection, variance_forecast_vs_actual, alerts],
         jobs=[monthly_cycle_job, planning_job],
         schedules=[monthly_cycle_schedule],

@@ -1,12 +1,19 @@
 """Demand stage: the statistical forecast and the backtest accuracy it was chosen on."""
 
 
-from dagster import AssetExecutionContext, AssetSpec, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    multi_asset,
+)
 
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.planning import demand_stage
+from sop_pipeline.hierarchy import coherence_gap
+from sop_pipeline.planning import consensus_stage, demand_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
 
@@ -44,3 +51,37 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
             median_selected_wape=float(chosen["wape"].median()),
             median_selected_fva=float(chosen["fva"].median()),
         )
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(name, description=OUTPUT_TABLES[name].description, group_name="demand",
+                  deps=["demand_forecast", *model_keys("dim_items", "dim_locations", "fct_deals",
+                                                       "stg_plan__overrides")],
+                  kinds=PLANNING["kinds"])
+        for name in ("consensus_demand", "demand_hierarchy")
+    ],
+    check_specs=[AssetCheckSpec("hierarchy_is_coherent", asset="demand_hierarchy",
+                                description="Every family and total equals the sum of its "
+                                            "parts, per location and overall.")],
+    partitions_def=PLANNING["partitions_def"],
+    pool=PLANNING["pool"],
+)
+def consensus_demand(context: AssetExecutionContext, sop: SopSettings):
+    """Statistical + weighted CRM pipeline + planner overrides, and its bottom-up roll-up."""
+    with sop.connect() as con:
+        consensus, hierarchy, ignored = consensus_stage(con, cycle_of(context), sop.horizon_months)
+        if ignored:
+            context.log.info(f"{ignored} override(s) outside this cycle's horizon left out")
+        overridden = consensus[consensus["override_qty"] != 0]
+        yield write_cycle_table(
+            con, context, "consensus_demand", consensus,
+            consensus_qty=float(consensus["consensus_qty"].sum()),
+            consensus_value=float(consensus["consensus_value"].sum()),
+            crm_pipeline_qty=float(consensus["crm_pipeline_qty"].sum()),
+            overridden_cells=len(overridden), overrides_outside_horizon=ignored,
+        )
+        yield write_cycle_table(con, context, "demand_hierarchy", hierarchy)
+    gap = coherence_gap(hierarchy.rename(columns={"consensus_qty": "qty"}))
+    yield AssetCheckResult(check_name="hierarchy_is_coherent", asset_key="demand_hierarchy",
+                           passed=bool(gap < 1e-6), metadata={"largest_gap": gap})

@@ -10,7 +10,7 @@ from sop_pipeline.planning import capacity_stage, inventory_stage
 
 
 @asset(
-    deps=[AssetKey("demand_forecast"), *model_keys("dim_routings", "dim_work_centers")],
+    deps=[AssetKey("consensus_demand"), *model_keys("dim_routings", "dim_work_centers")],
     group_name="supply", **PLANNING,
     description="Required vs available hours per work centre and month.",
 )
@@ -28,7 +28,8 @@ def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
 
 
 @asset(
-    deps=[AssetKey("demand_forecast"), *model_keys("fct_inventory_snapshots", "fct_supply_orders")],
+    deps=[AssetKey("consensus_demand"),
+          *model_keys("fct_inventory_snapshots", "fct_supply_orders")],
     group_name="supply", **PLANNING,
     description="Opening + receipts - demand = closing stock per sku, location and month.",
 )

@@ -7,6 +7,7 @@ Rules, per series of n months (see `ForecastSettings` for the numbers):
 
 - intermittent series (more than half of the months zero) select croston_sba when it was
   fitted: absolute-error scores reward forecasting zero on such series, which plans no stock.
+  On the other series croston_sba is scored for reference but never selected.
 - n >= backtest.min_months(): every candidate model is fitted at each of the backtest origins
   and scored on the months after it (WAPE, MASE with a seasonal-naive scale, bias); the model
   with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a candidate
@@ -243,7 +244,9 @@ def _select(forecast: pd.DataFrame, scores: pd.DataFrame, stats: pd.DataFrame
     # intermittent series put their intermittent-demand method first
     accuracy["_rank"] = accuracy["wape"].fillna(np.inf)
     intermittent = accuracy["unique_id"].map(stats["zero_share"]) > INTERMITTENT_ZERO_SHARE
-    accuracy.loc[intermittent & (accuracy["model"] == INTERMITTENT_MODEL), "_rank"] = -np.inf
+    is_intermittent_model = accuracy["model"] == INTERMITTENT_MODEL
+    accuracy.loc[intermittent & is_intermittent_model, "_rank"] = -np.inf
+    accuracy.loc[~intermittent & is_intermittent_model, "_rank"] = np.inf
     accuracy["_naive_last"] = accuracy["model"] != "seasonal_naive"
     best = (accuracy.sort_values(["unique_id", "_rank", "_naive_last"])
             .drop_duplicates("unique_id")[["unique_id", "model"]])

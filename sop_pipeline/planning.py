@@ -14,8 +14,10 @@ import pandas as pd
 
 from sop_pipeline.alerts import build_alerts
 from sop_pipeline.capacity import capacity_plan
+from sop_pipeline.consensus import consensus_demand, crm_pipeline, validate_overrides
 from sop_pipeline.cycle import horizon_months
 from sop_pipeline.forecast import ForecastSettings, forecast_demand, split_series_id
+from sop_pipeline.hierarchy import roll_up
 from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.variance import forecast_vs_actual
@@ -44,9 +46,39 @@ def demand_stage(
     return forecast, _with_sku_location(accuracy)
 
 
+def consensus_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(consensus_demand rows, demand_hierarchy rows, overrides outside the horizon).
+
+    Overrides for months outside this cycle's horizon are not errors (the file serves many
+    cycles): they are left out and counted. Invalid or conflicting ones raise OverrideError.
+    """
+    months = horizon_months(cycle_month, horizon)
+    statistical = selected_forecast(con, cycle_month)
+    items = con.execute("SELECT sku, family, unit_price FROM marts.dim_items").df()
+    locations = con.execute("SELECT location_id FROM marts.dim_locations").df()["location_id"]
+    deals = con.execute("SELECT * FROM marts.fct_deals").df()
+    overrides = con.execute(
+        """SELECT source_row_number, month, sku, family, location_id, quantity, pct_change,
+                  reason, author FROM staging.stg_plan__overrides"""
+    ).df()
+    in_horizon = pd.to_datetime(overrides["month"]).isin(months)
+    overrides = overrides[in_horizon]
+    validate_overrides(overrides, items, months, locations)
+    crm = crm_pipeline(deals, cycle_month, months, statistical)
+    consensus = consensus_demand(statistical, crm, overrides, items)
+    planned = consensus[consensus["location_id"].notna()]
+    hierarchy = roll_up(planned.rename(columns={"statistical_qty": "qty"}), items).merge(
+        roll_up(planned.rename(columns={"consensus_qty": "qty"}), items),
+        on=["level", "key", "family", "location_id", "month"], suffixes=("_statistical", ""),
+    ).rename(columns={"qty_statistical": "statistical_qty", "qty": "consensus_qty"})
+    return consensus, hierarchy, int((~in_horizon).sum())
+
+
 def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
-    """Hours the selected forecast needs per work centre and month vs hours available."""
-    demand = selected_forecast(con, cycle_month)
+    """Hours the consensus demand needs per work centre and month vs hours available."""
+    demand = consensus_plan(con, cycle_month)
     routings = con.execute(
         "SELECT sku, work_center_id, hours_per_unit FROM marts.dim_routings"
     ).df()
@@ -70,8 +102,9 @@ def inventory_stage(
         supply.groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
         .rename(columns={"receipt_month": "month", "quantity": "qty"})
     )
+    demand = consensus_plan(con, cycle_month)
     return project_inventory(
-        selected_forecast(con, cycle_month), opening, receipts,
+        demand[demand["location_id"].notna()], opening, receipts,
         horizon_months(cycle_month, horizon),
     )
 
@@ -109,6 +142,16 @@ def selected_forecast(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp)
     return _as_months(con.execute(
         """SELECT sku, location_id, month, forecast_qty AS qty FROM main.demand_forecast
            WHERE is_selected AND cycle_month = ?""",
+        [cycle_month.date()],
+    ).df())
+
+
+def consensus_plan(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """The demand supply plans against: consensus_qty as sku, location_id, month, qty."""
+    ensure_output_table(con, OUTPUT_TABLES["consensus_demand"])
+    return _as_months(con.execute(
+        """SELECT sku, location_id, month, consensus_qty AS qty FROM main.consensus_demand
+           WHERE cycle_month = ?""",
         [cycle_month.date()],
     ).df())
 

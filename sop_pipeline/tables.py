@@ -67,15 +67,53 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             ),
         ),
         OutputTable(
+            "consensus_demand",
+            "The demand plan: selected statistical forecast + weighted open CRM pipeline, then "
+            "planner overrides, in units and money.",
+            ("cycle_month", "sku", "location_id", "month"),
+            (
+                _CYCLE, _SKU,
+                ("location_id", "VARCHAR", "Location; empty for the pipeline of a sku that has "
+                 "no forecast series (deals carry no location)."),
+                ("family", "VARCHAR", "Product family of the sku."),
+                _MONTH,
+                ("statistical_qty", "DOUBLE", "Selected statistical forecast."),
+                ("crm_pipeline_qty", "DOUBLE", "Open deals x win probability, in their expected "
+                 "close month, split over locations by forecast share."),
+                ("override_qty", "DOUBLE", "What planner overrides added (negative: removed)."),
+                ("consensus_qty", "DOUBLE", "statistical + pipeline + override (>= 0)."),
+                ("unit_price", "DOUBLE", "Item list price."),
+                ("consensus_value", "DOUBLE", "consensus_qty x unit_price."),
+                ("override_reason", "VARCHAR", "Why the planner overrode (plan/overrides)."),
+                ("override_author", "VARCHAR", "Who overrode."),
+            ),
+        ),
+        OutputTable(
+            "demand_hierarchy",
+            "Statistical and consensus demand rolled up bottom-up: sku, family and total, per "
+            "location and over all locations (location_id 'all'). Coherent by construction.",
+            ("cycle_month", "level", "key", "location_id", "month"),
+            (
+                _CYCLE,
+                ("level", "VARCHAR", "sku, family or total."),
+                ("key", "VARCHAR", "The sku, the family, or 'total'."),
+                ("family", "VARCHAR", "Family of the sku or the family itself; empty for total."),
+                ("location_id", "VARCHAR", "Location, or 'all' for the sum over locations."),
+                _MONTH,
+                ("statistical_qty", "DOUBLE", "Sum of the selected statistical forecasts."),
+                ("consensus_qty", "DOUBLE", "Sum of the consensus quantities."),
+            ),
+        ),
+        OutputTable(
             "capacity_plan",
-            "Rough-cut capacity: hours the selected forecast needs per work centre and month "
+            "Rough-cut capacity: hours the consensus demand needs per work centre and month "
             "against the hours available.",
             ("cycle_month", "work_center_id", "month"),
             (
                 _CYCLE,
                 ("work_center_id", "VARCHAR", "Work centre (dim_work_centers.work_center_id)."),
                 _MONTH,
-                ("required_hours", "DOUBLE", "Forecast units x routing hours per unit."),
+                ("required_hours", "DOUBLE", "Consensus units x routing hours per unit."),
                 ("available_hours", "DOUBLE", "Hours the work centre has in the month."),
                 ("utilisation", "DOUBLE", "required_hours / available_hours (1.0 = full)."),
                 ("overload_hours", "DOUBLE", "Hours required beyond those available (>= 0)."),
@@ -91,7 +129,7 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                  "last snapshot before the cut-off)."),
                 ("receipts_qty", "DOUBLE", "Open purchase and production orders due in the "
                  "month (late ones in the first month)."),
-                ("demand_qty", "DOUBLE", "Selected forecast for the month."),
+                ("demand_qty", "DOUBLE", "Consensus demand for the month."),
                 ("closing_qty", "DOUBLE", "opening + receipts - demand; negative = shortage."),
                 ("status", "VARCHAR", "stockout when closing_qty < 0, else ok."),
             ),

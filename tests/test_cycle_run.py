@@ -81,6 +81,49 @@ def test_values_are_consistent(company):
         assert lag["actual_qty"].sum() == pytest.approx(actual)
 
 
+def test_consensus_adds_pipeline_and_overrides_and_rolls_up(company):
+    _, warehouse = company
+    consensus = _read(warehouse, "SELECT * FROM main.consensus_demand")
+    parts = (consensus["statistical_qty"] + consensus["crm_pipeline_qty"]
+             + consensus["override_qty"]).clip(lower=0)
+    assert (consensus["consensus_qty"] - parts).abs().max() < 1e-9
+    assert (consensus["crm_pipeline_qty"] > 0).any()
+    assert consensus["override_author"].notna().any()  # the demo company has overrides
+    value = consensus["consensus_qty"] * consensus["unit_price"]
+    assert (consensus["consensus_value"] - value).abs().max() < 1e-6
+    hierarchy = _read(warehouse, "SELECT * FROM main.demand_hierarchy")
+    skus = hierarchy[(hierarchy["level"] == "sku") & (hierarchy["location_id"] == "all")]
+    families = hierarchy[(hierarchy["level"] == "family") & (hierarchy["location_id"] == "all")]
+    by_family = skus.groupby(["cycle_month", "family", "month"])["consensus_qty"].sum()
+    joined = families.set_index(["cycle_month", "family", "month"])["consensus_qty"]
+    assert (joined - by_family.reindex(joined.index)).abs().max() < 1e-6
+    # supply plans against the consensus: required hours = consensus x routing hours
+    required = _read(warehouse, """
+        SELECT sum(c.consensus_qty * r.hours_per_unit) AS hours FROM main.consensus_demand c
+        JOIN marts.dim_routings r USING (sku) WHERE c.cycle_month = DATE '2026-10-01'""")
+    planned = _read(warehouse, "SELECT sum(required_hours) AS hours FROM main.capacity_plan "
+                               "WHERE cycle_month = DATE '2026-10-01'")
+    assert planned["hours"][0] == pytest.approx(required["hours"][0])
+
+
+def test_conflicting_overrides_fail_the_cycle_with_the_rows_named(company, tmp_path, capsys):
+    extracts, warehouse = company
+    broken = tmp_path / "extracts"
+    shutil.copytree(extracts, broken)
+    warehouse = _copy_warehouse(warehouse, tmp_path)
+    first = next(csv.DictReader((broken / "plan/overrides.csv").open()))
+    family = next(r["family"] for r in csv.DictReader((broken / "erp/items.csv").open())
+                  if r["sku"] == first["sku"])
+    # a family override over the same cell as the sku override in row 1
+    _append_csv(broken / "plan/overrides.csv", [
+        {**first, "sku": "", "family": family, "quantity": "", "pct_change": "0.05",
+         "reason": "second opinion"}])
+    assert main(["run", "--extracts", str(broken), "--warehouse", str(warehouse),
+                 "--cycle", "2026-10"]) == 1
+    err = capsys.readouterr().err
+    assert "plan/overrides" in err and "conflicts with row 1" in err
+
+
 def test_alerts_name_what_they_are_about(company):
     _, warehouse = company
     alerts = _read(warehouse, "SELECT * FROM main.alerts")

@@ -134,3 +134,12 @@ def test_bad_history_and_settings_are_refused():
 
 def test_series_id_round_trip():
     assert split_series_id(series_id("BIK|1", "DC1")) == ("BIK|1", "DC1")
+
+
+def test_croston_is_kept_for_intermittent_series():
+    # a flat series with noise: Croston (a level forecast) scores well but is not for it
+    rng = np.random.default_rng(8)
+    history = _series("flat|L", 100 + rng.normal(0, 20, 48))
+    _, accuracy = forecast_demand(history, ForecastSettings(models=FAST))
+    assert accuracy.loc[accuracy["model"] == "croston_sba", "wape"].notna().all()
+    assert _selected(accuracy)["flat|L"] != "croston_sba"
