@@ -5,9 +5,12 @@ the last origin ends `backtest_horizon` months before the end of the history. Ev
 is scored on the same windows. statsforecast models run vectorised over the batch; Prophet
 runs per series and only where it is allowed (`prophet_ids`).
 
+`ensemble_median` is the month-by-month median of the fitted members (seasonal naive, AutoETS,
+AutoTheta, Prophet where fitted), backtested on the same windows like any other candidate.
+
 Intervals (80 % and 95 %): the model's own where it has them (seasonal naive, AutoETS,
 AutoTheta, Prophet's 80 %), otherwise the empirical quantiles of the model's absolute backtest
-errors for that series (Croston SBA, Prophet's 95 %).
+errors for that series (Croston SBA, the ensemble, Prophet's 95 %).
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ STATSFORECAST_MODELS: dict[str, tuple[str, dict, bool]] = {
     "auto_theta": ("AutoTheta", {"season_length": SEASON_LENGTH}, True),
     "croston_sba": ("CrostonSBA", {}, False),
 }
-ALL_MODELS = (*STATSFORECAST_MODELS, "prophet")
+ENSEMBLE = "ensemble_median"
+# Members of the median ensemble: the models for regular (not intermittent) demand.
+ENSEMBLE_MEMBERS = ("seasonal_naive", "auto_ets", "auto_theta", "prophet")
+ALL_MODELS = (*STATSFORECAST_MODELS, "prophet", ENSEMBLE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,24 @@ def run_batch(
             errors.append(e)
     forecast = pd.concat(forecasts, ignore_index=True)
     error_frame = pd.concat(errors, ignore_index=True)
+    if ENSEMBLE in models:
+        ensemble_forecast, ensemble_errors = _ensemble(forecast, error_frame)
+        forecast = pd.concat([forecast, ensemble_forecast], ignore_index=True)
+        error_frame = pd.concat([error_frame, ensemble_errors], ignore_index=True)
     return _residual_intervals(forecast, error_frame), error_frame
+
+
+def _ensemble(forecast: pd.DataFrame, errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Median of the fitted members, month by month, in the backtest and in the forecast."""
+    members = forecast[forecast["model"].isin(ENSEMBLE_MEMBERS)]
+    combined = (members.groupby(["unique_id", "ds"], as_index=False)["qty"].median()
+                .assign(model=ENSEMBLE, **{f"{side}_{level}": np.nan for level in LEVELS
+                                           for side in ("lower", "upper")}))
+    backtest = (errors[errors["model"].isin(ENSEMBLE_MEMBERS)]
+                .groupby(["unique_id", "window", "ds"], as_index=False)
+                .agg(y=("y", "first"), qty=("qty", "median"))
+                .assign(model=ENSEMBLE))
+    return combined, backtest
 
 
 def naive_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:

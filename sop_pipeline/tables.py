@@ -38,7 +38,7 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             (
                 _CYCLE, _SKU, _LOCATION, _MONTH,
                 ("model", "VARCHAR", "Forecast model: seasonal_naive, auto_ets, auto_theta, "
-                 "croston_sba, prophet, or mean for histories under a year."),
+                 "croston_sba, prophet, ensemble_median, or mean for histories under a year."),
                 ("forecast_qty", "DOUBLE", "Forecast quantity (units, never negative)."),
                 ("lower_80", "DOUBLE", "Lower bound of the 80 % prediction interval."),
                 ("upper_80", "DOUBLE", "Upper bound of the 80 % prediction interval."),
