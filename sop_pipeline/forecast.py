@@ -22,6 +22,7 @@ Rules, per series of n months (see `ForecastSettings` for the numbers):
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,15 +36,20 @@ import pandas as pd
 from sop_pipeline.candidates import (
     ALL_MODELS,
     LEVELS,
+    PROPHET_PRIORS,
     SEASON_LENGTH,
     Backtest,
+    choose_prophet_priors,
     naive_forecast,
     run_batch,
 )
 
+logger = logging.getLogger(__name__)
+
 MEAN_WINDOW = 6
 BATCHES_PER_WORKER = 4
 PROPHET_EXTRA_MONTHS = 12  # Prophet wants two full years before its first backtest origin
+PRIOR_SAMPLE_SERIES = 6  # series that choose Prophet's priors each cycle (4 x 3 fits each)
 INTERMITTENT_ZERO_SHARE = 0.5
 INTERMITTENT_MODEL = "croston_sba"
 BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
@@ -113,9 +119,16 @@ def forecast_demand(
                                         settings.horizon))
     errors = []
     if len(judged):
-        prophet_ids = _prophet_ids(history, judged, settings)
+        largest = _prophet_ids(history, judged, settings)
+        priors = PROPHET_PRIORS[0]
+        if largest:
+            sample = history[history["unique_id"].isin(largest[:PRIOR_SAMPLE_SERIES])]
+            priors = choose_prophet_priors(sample, settings.backtest)
+            logger.info("prophet priors (changepoint, seasonality) chosen by backtest: %s",
+                        priors)
         for forecast, error in _run_batches(history[history["unique_id"].isin(judged)],
-                                            settings, prophet_ids, on_progress, len(stats)):
+                                            settings, frozenset(largest), priors, on_progress,
+                                            len(stats)):
             forecasts.append(forecast)
             errors.append(error)
     elif on_progress is not None:
@@ -128,12 +141,12 @@ def forecast_demand(
 
 def _run_batches(
     history: pd.DataFrame, settings: ForecastSettings, prophet_ids: frozenset[str],
-    on_progress: Callable[[int, int], None] | None, total: int,
+    priors: tuple[float, float], on_progress: Callable[[int, int], None] | None, total: int,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield (forecast, errors) per batch, inline or from a spawn process pool."""
     series = history["unique_id"].nunique()
     done = total - series
-    args = (settings.models, settings.horizon, settings.backtest, prophet_ids)
+    args = (settings.models, settings.horizon, settings.backtest, prophet_ids, priors)
     batches = list(_batches(history, series, settings.workers))
     if settings.workers == 1:
         results = (run_batch(batch, *args) for batch in batches)
@@ -156,16 +169,16 @@ def _run_batches(
 
 
 def _prophet_ids(history: pd.DataFrame, judged: pd.Index, settings: ForecastSettings
-                 ) -> frozenset[str]:
-    """The series Prophet may try: long enough, and the largest by recent volume."""
+                 ) -> list[str]:
+    """The series Prophet may try, largest recent volume first: long enough, and the largest."""
     if "prophet" not in settings.models:
-        return frozenset()
+        return []
     candidates = history[history["unique_id"].isin(judged)]
     length = candidates.groupby("unique_id").size()
     long_enough = length.index[length >= settings.backtest.min_months() + PROPHET_EXTRA_MONTHS]
     recent = (candidates[candidates["unique_id"].isin(long_enough)]
               .groupby("unique_id")["y"].apply(lambda y: y.iloc[-12:].sum()))
-    return frozenset(recent.nlargest(settings.prophet_max_series).index)
+    return list(recent.nlargest(settings.prophet_max_series).index)
 
 
 def _short_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:

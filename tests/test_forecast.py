@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_pipeline.candidates import Backtest
+from sop_pipeline.candidates import (
+    PROPHET_PRIORS,
+    Backtest,
+    choose_prophet_priors,
+    prophet_backtest,
+)
 from sop_pipeline.forecast import (
     ACCURACY_COLUMNS,
     FORECAST_COLUMNS,
@@ -143,3 +148,18 @@ def test_croston_is_kept_for_intermittent_series():
     _, accuracy = forecast_demand(history, ForecastSettings(models=FAST))
     assert accuracy.loc[accuracy["model"] == "croston_sba", "wape"].notna().all()
     assert _selected(accuracy)["flat|L"] != "croston_sba"
+
+
+def test_prophet_priors_are_the_best_on_the_backtest():
+    t = np.arange(48)
+    trend_break = np.where(t < 36, 200 + 2 * t, 272 + 15 * (t - 36)) + np.tile(SEASON, 4) * 0.5
+    history = _series("break|L", trend_break)
+    backtest = Backtest()
+    chosen = choose_prophet_priors(history, backtest)
+
+    def wape_of(priors):
+        errors = prophet_backtest("break|L", history, backtest, priors)
+        return (errors["qty"].clip(lower=0) - errors["y"]).abs().sum() / errors["y"].sum()
+
+    assert chosen in PROPHET_PRIORS
+    assert all(wape_of(chosen) <= wape_of(other) + 1e-12 for other in PROPHET_PRIORS)
