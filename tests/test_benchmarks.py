@@ -1,0 +1,106 @@
+"""Smoke tests of the benchmark scripts on tiny inputs: the rows and figures they print.
+
+No timing is asserted: the machine is shared and the figures are for reading, not gating.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+FIGURE = r"(\d+\.\d+)"
+
+
+def _script(name: str):
+    """A benchmark script imported as a module (benchmarks/ is not a package)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    return importlib.import_module(name)
+
+
+def _row(output: str, label: str) -> list[str]:
+    """The fields of the table row that starts with `label`."""
+    for line in output.splitlines():
+        fields = line.split()
+        if fields and fields[0] == label:
+            return fields
+    raise AssertionError(f"no row {label!r} in:\n{output}")
+
+
+def test_pbs_accuracy_scores_every_model_and_the_selection(capsys):
+    pbs = _script("pbs_accuracy")
+    if not pbs.PBS_CSV.exists():
+        reason = f"PBS data absent at {pbs.PBS_CSV}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI must have it")
+        pytest.skip(reason)
+    code = pbs.main(["--series", "6", "--models", "seasonal_naive,auto_ets", "--workers", "1",
+                     "--plain-prophet-series", "2"])
+    output = capsys.readouterr().out
+
+    assert code == 0
+    assert "PBS scripts: 6 series kept of 336" in output
+    assert "(192 months), holdout 12 months" in output
+    selected_by = 0
+    for model in ("seasonal_naive", "auto_ets"):
+        _, series, chosen, wape, mean_mase, median_mase, _ = _row(output, model)
+        assert series == "6" and 0 < float(wape) < 1
+        assert float(mean_mase) > 0 and float(median_mase) > 0
+        selected_by += int(chosen)
+    assert selected_by == 6
+    assert _row(output, "selected")[1:3] == ["6", "6"]
+    assert re.search(rf"plain Prophet\(\)\s+2\s+<NA>\s+{FIGURE}", output)
+    assert re.search(rf"selected vs seasonal naive: WAPE {FIGURE} vs {FIGURE}", output)
+    assert re.search(rf"selected vs AutoETS: WAPE {FIGURE} vs {FIGURE}", output)
+    assert "target (selected below seasonal naive and at or below AutoETS)" in output
+    assert re.search(rf"auto_ets +\d+ series, .* of volume: holdout {FIGURE} vs {FIGURE}", output)
+
+
+def test_pbs_accuracy_skips_without_the_data(capsys, tmp_path):
+    pbs = _script("pbs_accuracy")
+    assert pbs.main(["--data", str(tmp_path / "PBS_monthly.csv")]) == 0
+    assert capsys.readouterr().out.startswith("SKIPPED: PBS data not found")
+
+
+def test_forecast_speed_prints_throughput_memory_and_the_plain_loop(capsys):
+    speed = _script("forecast_speed")
+    code = speed.main(["--series", "10", "--plain-series", "2", "--workers", "1",
+                       "--prophet-max-series", "2"])
+    output = capsys.readouterr().out
+
+    assert code == 0
+    assert output.startswith("series: 10 from generated demo company")
+    assert re.search(rf"engine, models seasonal_naive,\S*prophet\S*: {FIGURE} s, "
+                     rf"{FIGURE} series/s", output)
+    assert re.search(rf"statsforecast models only .*: {FIGURE} s, {FIGURE} series/s", output)
+    assert re.search(rf"=> \S*prophet\S* stage ~ -?{FIGURE} s", output)
+    assert "issue target 10,000 series" in output
+    assert re.search(r"peak memory \(ru_maxrss\): this process \d+ MiB", output)
+    assert re.search(r"peak memory \(sampled sum of RSS.*\): [1-9]\d* MiB", output)
+    assert re.search(rf"plain loop .*: 2 series in {FIGURE} s", output)
+    assert re.search(rf"ratio engine/plain loop \(series per second\): {FIGURE}x", output)
+
+
+def test_monthly_demand_is_dense_zero_filled_and_skips_cancelled_lines():
+    speed = _script("forecast_speed")
+    orders = pd.DataFrame({
+        "order_date": pd.to_datetime(["2025-01-15", "2025-01-20", "2025-03-03", "2025-02-10",
+                                      "2025-04-30"]),
+        "sku": ["A", "A", "A", "B", "B"],
+        "location_id": ["L1", "L1", "L1", "L1", "L1"],
+        "quantity": [3, 2, 4, 7, 5],
+        "status": ["invoiced", None, "Shipped", "open", "cancelled"],
+    })
+    history = speed.monthly_demand(orders)
+
+    by_series = {uid: list(part["y"]) for uid, part in history.groupby("unique_id")}
+    # every series runs to April, the extract's last month (a cancelled line still counts there)
+    assert by_series == {"A|L1": [5.0, 0.0, 4.0, 0.0], "B|L1": [7.0, 0.0, 0.0]}
+    assert history["ds"].min() == pd.Timestamp("2025-01-01")
