@@ -31,7 +31,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 if str(BENCHMARKS) not in sys.path:  # the sibling script, also when imported from the tests
     sys.path.insert(0, str(BENCHMARKS))
 
-from pbs_accuracy import PBS_CSV, engine_version, load_pbs  # noqa: E402
+from pbs_accuracy import PBS_CSV, engine_version, load_pbs, parse_models  # noqa: E402
 
 PLAIN_HORIZON = 18
 END_MONTH = "2025-12"
@@ -289,21 +289,13 @@ def _progress():
     return report
 
 
-def _models(text: str) -> list[str]:
-    models = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = sorted(set(models) - set(ALL_MODELS))
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown models {unknown}; choose from {ALL_MODELS}")
-    return models
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Speed and peak memory of the forecast engine vs a plain Prophet loop.")
     parser.add_argument("--series", type=int, default=1000, help="series to forecast")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="engine worker processes (default: cpu count)")
-    parser.add_argument("--models", type=_models, default=list(ALL_MODELS),
+    parser.add_argument("--models", type=parse_models, default=list(ALL_MODELS),
                         help="comma-separated candidate models (default: all, incl. prophet)")
     parser.add_argument("--prophet-max-series", type=int,
                         default=ForecastSettings().prophet_max_series,

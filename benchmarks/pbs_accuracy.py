@@ -261,7 +261,8 @@ def _month(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m")
 
 
-def _models(text: str) -> list[str]:
+def parse_models(text: str) -> list[str]:
+    """`--models a,b` → a list of known candidate model names."""
     models = [name.strip() for name in text.split(",") if name.strip()]
     unknown = sorted(set(models) - set(ALL_MODELS))
     if unknown:
@@ -273,7 +274,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Holdout accuracy of the forecast engine on PBS monthly scripts.")
     parser.add_argument("--data", type=Path, default=PBS_CSV, help="PBS_monthly.csv")
-    parser.add_argument("--models", type=_models, default=list(ALL_MODELS),
+    parser.add_argument("--models", type=parse_models, default=list(ALL_MODELS),
                         help="comma-separated candidate models (default: all, incl. prophet)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="engine worker processes (default: cpu count)")
