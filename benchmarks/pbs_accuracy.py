@@ -96,12 +96,12 @@ def load_pbs(path: Path, limit: int | None = None) -> tuple[pd.DataFrame, pd.Dat
 
 
 def engine_version() -> str:
-    """The commit the engine was measured at, and whether its files differ from it."""
+    """The last commit of the engine (sop_pipeline/), and whether its files differ from it."""
     try:
         def git(*args: str) -> str:
             return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
                                   check=True).stdout.strip()
-        commit = git("rev-parse", "--short", "HEAD")
+        commit = git("log", "-1", "--format=%h", "--", "sop_pipeline")
         changed = git("status", "--porcelain", "--", "sop_pipeline")
     except (OSError, subprocess.CalledProcessError):
         return "engine commit unknown"
