@@ -2,11 +2,13 @@
 
 The consensus rule, per sku x location x horizon month:
 
-- consensus = statistical + weighted open pipeline. Open deals are demand on top of the
-  statistical baseline: the baseline is built from order history and cannot know them.
+- consensus = statistical + event uplift + weighted open pipeline. Open deals are demand on
+  top of the statistical baseline: the baseline is built from order history and cannot know
+  them. event_qty = statistical x the stated uplift_pct of known events (plan/events) the
+  selected forecast did not learn from history (see sop_pipeline.events).
 - Then planner overrides (plan/overrides): an absolute `quantity` replaces that result, a
   `pct_change` scales it by (1 + pct_change). Consensus is never negative.
-- override_qty = consensus - statistical - pipeline (0 where no override applies).
+- override_qty = consensus - statistical - event - pipeline (0 where no override applies).
 
 CRM pipeline, as of the cut-off (the first day of cycle_month):
 
@@ -68,6 +70,7 @@ CONSENSUS_COLUMNS = [
     "family",
     "month",
     "statistical_qty",
+    "event_qty",
     "crm_pipeline_qty",
     "override_qty",
     "consensus_qty",
@@ -75,6 +78,7 @@ CONSENSUS_COLUMNS = [
     "consensus_value",
     "override_reason",
     "override_author",
+    "event_names",
 ]
 OVERRIDE_TEXT = ["sku", "family", "location_id", "reason", "author"]
 OVERRIDE_NUMBERS = ["quantity", "pct_change"]
@@ -91,11 +95,13 @@ def consensus_demand(
     crm: pd.DataFrame,
     overrides: pd.DataFrame | None,
     items: pd.DataFrame,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Statistical + CRM pipeline + overrides per sku x location x month, with its value.
+    """Statistical + events + CRM pipeline + overrides per sku x location x month, with value.
 
     statistical: sku, location_id, month, qty; crm: crm_pipeline output; items: sku, family,
-    unit_price. Pipeline cells without a statistical row are kept with statistical 0. A sku
+    unit_price; events: sku, location_id, month, uplift_pct, event_names (the stated uplifts
+    to apply). Pipeline cells without a statistical row are kept with statistical 0. A sku
     missing from items gets no family, price or value (NaN). Check overrides against the horizon
     and the location master first (validate_overrides); here only the other rules are checked.
     """
@@ -106,12 +112,14 @@ def consensus_demand(
     base = statistical_qty.merge(pipeline_qty, on=KEY, how="outer").fillna(
         {"statistical_qty": 0.0, "crm_pipeline_qty": 0.0}
     )
+    base = _with_events(base, events)
     consensus = apply_overrides(base, overrides, items).merge(
         items[["sku", "family", "unit_price"]].drop_duplicates("sku"), on="sku", how="left"
     )
     consensus["unit_price"] = consensus["unit_price"].astype(float)
     consensus["consensus_value"] = consensus["consensus_qty"] * consensus["unit_price"]
-    consensus["location_id"] = _none_for_missing(consensus["location_id"])
+    for column in ("location_id", "event_names"):
+        consensus[column] = _none_for_missing(consensus[column])
     return consensus[CONSENSUS_COLUMNS].sort_values(KEY, ignore_index=True)
 
 
@@ -186,6 +194,8 @@ def apply_overrides(
     sku x location overrides the base lacks. Raises OverrideError rather than guess.
     """
     plan = base.copy()
+    if "event_qty" not in plan:
+        plan["event_qty"] = 0.0
     plan["month"] = _month_starts(plan["month"])
     plan = plan.reset_index(drop=True)
     if overrides is None or overrides.empty:
@@ -388,7 +398,7 @@ def _missing_cells(rules: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
     cells = rules.loc[rules["sku"].notna() & rules["location_id"].notna(), KEY].drop_duplicates()
     present = cells.merge(plan[KEY], on=KEY, how="left", indicator=True)["_merge"] == "both"
     missing = cells[~present.to_numpy()]
-    return missing.assign(statistical_qty=0.0, crm_pipeline_qty=0.0)
+    return missing.assign(statistical_qty=0.0, event_qty=0.0, crm_pipeline_qty=0.0)
 
 
 def _effects(rules: pd.DataFrame, plan: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
@@ -441,13 +451,26 @@ def _no_effects(plan: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _with_events(base: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
+    """base plus event_qty = statistical_qty x uplift_pct and event_names, per cell."""
+    if events is None or events.empty:
+        return base.assign(event_qty=0.0, event_names=None)
+    cells = events.assign(month=_month_starts(events["month"]))[
+        [*KEY, "uplift_pct", "event_names"]]
+    merged = base.merge(cells, on=KEY, how="left")
+    merged["event_qty"] = merged["statistical_qty"] * merged["uplift_pct"].fillna(0.0)
+    merged["event_names"] = _none_for_missing(merged["event_names"])
+    return merged.drop(columns="uplift_pct")
+
+
 def _with_consensus(plan: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     """plan plus consensus_qty and override_qty from the effects on each row."""
     plan = plan.assign(
         statistical_qty=plan["statistical_qty"].astype(float),
+        event_qty=plan["event_qty"].astype(float),
         crm_pipeline_qty=plan["crm_pipeline_qty"].astype(float),
     )
-    before = plan["statistical_qty"] + plan["crm_pipeline_qty"]
+    before = plan["statistical_qty"] + plan["event_qty"] + plan["crm_pipeline_qty"]
     scaled = before * (1.0 + effects["pct_change"])
     consensus = effects["set_qty"].fillna(scaled).fillna(before).clip(lower=0.0)
     overridden = effects["set_qty"].notna() | effects["pct_change"].notna()

@@ -234,7 +234,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         "plan/events",
-        "Known future events (promotions, launches) as uplifts.",
+        "Known events (promotions, launches), past and planned, as uplifts.",
         key=("name",),
         columns=(
             _c("name", "text", "Event name.", "Spring promo"),

@@ -7,7 +7,9 @@ Rules, per series of n months (see `ForecastSettings` for the numbers):
 
 - intermittent series (more than half of the months zero) select croston_sba when it was
   fitted: absolute-error scores reward forecasting zero on such series, which plans no stock.
-  On the other series croston_sba is scored for reference but never selected.
+  Only seasonal_naive (the FVA baseline) and croston_sba are fitted on them, which spares the
+  costly models a fifth of the series. On the other series croston_sba is scored for
+  reference but never selected.
 - n >= backtest.min_months(): every candidate model is fitted at each of the backtest origins
   and scored on the months after it (WAPE, MASE with a seasonal-naive scale, bias); the model
   with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a candidate
@@ -52,6 +54,7 @@ PROPHET_EXTRA_MONTHS = 12  # Prophet wants two full years before its first backt
 PRIOR_SAMPLE_SERIES = 6  # series that choose Prophet's priors each cycle (4 x 3 fits each)
 INTERMITTENT_ZERO_SHARE = 0.5
 INTERMITTENT_MODEL = "croston_sba"
+INTERMITTENT_MODELS = ("seasonal_naive", INTERMITTENT_MODEL)  # fitted on intermittent series
 BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", *BOUNDS, "is_selected"]
 ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "fva", "n_obs", "is_selected"]
@@ -93,12 +96,14 @@ def forecast_demand(
     history: pd.DataFrame,
     settings: ForecastSettings | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series with every eligible model, backtest them and select one each.
 
     Returns (forecast, accuracy) with FORECAST_COLUMNS and ACCURACY_COLUMNS. With
     settings.workers > 1, batches of series run in a process pool; on_progress(done, total)
-    follows the series as batches finish.
+    follows the series as batches finish. events (unique_id, ds, uplift_pct; past and future
+    months) is Prophet's event regressor.
     """
     settings = settings or ForecastSettings()
     history = _clean_history(history)
@@ -119,16 +124,23 @@ def forecast_demand(
                                         settings.horizon))
     errors = []
     if len(judged):
-        largest = _prophet_ids(history, judged, settings)
+        intermittent = stats.index[stats["zero_share"] > INTERMITTENT_ZERO_SHARE]
+        regular = judged.difference(intermittent)
+        largest = _prophet_ids(history, regular, settings)
         priors = PROPHET_PRIORS[0]
         if largest:
             sample = history[history["unique_id"].isin(largest[:PRIOR_SAMPLE_SERIES])]
             priors = choose_prophet_priors(sample, settings.backtest)
             logger.info("prophet priors (changepoint, seasonality) chosen by backtest: %s",
                         priors)
-        for forecast, error in _run_batches(history[history["unique_id"].isin(judged)],
-                                            settings, frozenset(largest), priors, on_progress,
-                                            len(stats)):
+        intermittent_models = tuple(m for m in settings.models if m in INTERMITTENT_MODELS)
+        groups = [(regular, settings.models),
+                  (judged.intersection(intermittent), intermittent_models)]
+        for forecast, error in _run_batches(
+            [(history[history["unique_id"].isin(ids)], models) for ids, models in groups
+             if len(ids)],
+            settings, (frozenset(largest), priors), events, on_progress, len(stats),
+        ):
             forecasts.append(forecast)
             errors.append(error)
     elif on_progress is not None:
@@ -140,27 +152,32 @@ def forecast_demand(
 
 
 def _run_batches(
-    history: pd.DataFrame, settings: ForecastSettings, prophet_ids: frozenset[str],
-    priors: tuple[float, float], on_progress: Callable[[int, int], None] | None, total: int,
+    groups: list[tuple[pd.DataFrame, tuple[str, ...]]], settings: ForecastSettings,
+    prophet: tuple[frozenset[str], tuple[float, float]], events: pd.DataFrame | None,
+    on_progress: Callable[[int, int], None] | None, total: int,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield (forecast, errors) per batch, inline or from a spawn process pool."""
-    series = history["unique_id"].nunique()
+    """Yield (forecast, errors) per batch, inline or from a spawn process pool.
+
+    groups: (history, candidate models) pairs; each group's series are split into batches.
+    prophet: the series Prophet may try and its priors.
+    """
+    series = sum(history["unique_id"].nunique() for history, _ in groups)
     done = total - series
-    args = (settings.models, settings.horizon, settings.backtest, prophet_ids, priors)
-    batches = list(_batches(history, series, settings.workers))
+    jobs = [(batch, models, settings.horizon, settings.backtest, *prophet,
+             None if events is None else events[events["unique_id"].isin(batch["unique_id"])])
+            for history, models in groups
+            for batch in _batches(history, series, settings.workers)]
     if settings.workers == 1:
-        results = (run_batch(batch, *args) for batch in batches)
-        sizes = (batch["unique_id"].nunique() for batch in batches)
-        for result, size in zip(results, sizes, strict=True):
-            done += size
+        for job in jobs:
+            result = run_batch(*job)
+            done += job[0]["unique_id"].nunique()
             if on_progress is not None:
                 on_progress(done, total)
             yield result
         return
     # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
     with ProcessPoolExecutor(settings.workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_batch, batch, *args): batch["unique_id"].nunique()
-                   for batch in batches}
+        futures = {pool.submit(run_batch, *job): job[0]["unique_id"].nunique() for job in jobs}
         for future in as_completed(futures):
             done += futures[future]
             if on_progress is not None:
@@ -168,12 +185,12 @@ def _run_batches(
             yield future.result()
 
 
-def _prophet_ids(history: pd.DataFrame, judged: pd.Index, settings: ForecastSettings
+def _prophet_ids(history: pd.DataFrame, regular: pd.Index, settings: ForecastSettings
                  ) -> list[str]:
     """The series Prophet may try, largest recent volume first: long enough, and the largest."""
     if "prophet" not in settings.models:
         return []
-    candidates = history[history["unique_id"].isin(judged)]
+    candidates = history[history["unique_id"].isin(regular)]
     length = candidates.groupby("unique_id").size()
     long_enough = length.index[length >= settings.backtest.min_months() + PROPHET_EXTRA_MONTHS]
     recent = (candidates[candidates["unique_id"].isin(long_enough)]

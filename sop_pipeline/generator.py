@@ -26,6 +26,7 @@ from sop_pipeline.contract import BY_NAME, ENTITIES
 
 FORMATS = ("csv", "parquet")
 PLANT = "PLT1"
+FAMILY_PROMO_UPLIFT = 0.2
 FUTURE_MONTHS = 12  # expected demand is modelled this far past end_month (supply, budget)
 
 
@@ -316,6 +317,8 @@ class _Company:
             2 * np.pi * (month_of_year[None, :] - peak[:, None]) / 12.0)
         promo = np.where(rng.random((n, horizon)) < 0.04, rng.uniform(1.3, 1.9, (n, horizon)), 1.0)
         promo[:, T:] = 1.0  # future promotions are not known (see plan/events)
+        for first, last in self._family_promo_months()[:-1]:  # the yearly family promotion
+            promo[fam == 0, first:last + 1] *= 1.0 + FAMILY_PROMO_UPLIFT
         ramp = np.clip((t[None, :] - start[:, None] + 1) / 4.0, 0.0, 1.0)
         sku_mu = level[:, None] * trend * season * promo * ramp
 
@@ -720,13 +723,21 @@ class _Company:
             "author": authors,
         })
 
+    def _family_promo_months(self) -> list[tuple[int, int]]:
+        """(first, last) month of the first family's yearly 2-month promotion: every year of
+        the history that holds it, then the coming one (months T+2 and T+3)."""
+        return [(first, first + 1) for first in range((self.T + 2) % 12, self.T + 3, 12)
+                if first + 1 < self.T or first == self.T + 2]
+
     def _events(self) -> pa.Table:
-        """A family promotion and, with a sku to spare, a sku launch campaign, both ahead."""
-        T = self.T
+        """The first family's yearly promotion (past ones too: Prophet learns their effect),
+        and, with a sku to spare, a sku launch campaign ahead that has no history."""
         start = self.month_start
         promo_family = self.families[0].name
-        rows = [(f"{promo_family} promo {self.months[T + 2]!s}", start[T + 2], start[T + 3],
-                 None, promo_family, 0.2)]
+        rows = [(f"{promo_family} promo {self.months[first]!s}", start[first], start[last],
+                 None, promo_family, FAMILY_PROMO_UPLIFT)
+                for first, last in self._family_promo_months()]
+        T = self.T
         regular = np.flatnonzero(~self.intermittent)
         if len(regular):
             sku = self.sku_codes[regular[self.rng_plan.integers(0, len(regular))]]

@@ -16,6 +16,7 @@ from sop_pipeline.alerts import build_alerts
 from sop_pipeline.capacity import capacity_plan
 from sop_pipeline.consensus import consensus_demand, crm_pipeline, validate_overrides
 from sop_pipeline.cycle import horizon_months
+from sop_pipeline.events import event_calendar, learned_skus, series_regressor
 from sop_pipeline.forecast import ForecastSettings, forecast_demand, split_series_id
 from sop_pipeline.hierarchy import roll_up
 from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory
@@ -41,7 +42,9 @@ def demand_stage(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series; return (demand_forecast rows, forecast_accuracy rows)."""
     history = demand_history(con, cycle_month)
-    forecast, accuracy = forecast_demand(history, settings, on_progress=on_progress)
+    regressor = series_regressor(event_calendar_of(con), history["unique_id"])
+    forecast, accuracy = forecast_demand(history, settings, on_progress=on_progress,
+                                         events=regressor)
     forecast = _with_sku_location(forecast).rename(columns={"ds": "month", "qty": "forecast_qty"})
     return forecast, _with_sku_location(accuracy)
 
@@ -67,13 +70,39 @@ def consensus_stage(
     overrides = overrides[in_horizon]
     validate_overrides(overrides, items, months, locations)
     crm = crm_pipeline(deals, cycle_month, months, statistical)
-    consensus = consensus_demand(statistical, crm, overrides, items)
+    events = stated_event_uplifts(con, cycle_month, statistical)
+    consensus = consensus_demand(statistical, crm, overrides, items, events)
     planned = consensus[consensus["location_id"].notna()]
     hierarchy = roll_up(planned.rename(columns={"statistical_qty": "qty"}), items).merge(
         roll_up(planned.rename(columns={"consensus_qty": "qty"}), items),
         on=["level", "key", "family", "location_id", "month"], suffixes=("_statistical", ""),
     ).rename(columns={"qty_statistical": "statistical_qty", "qty": "consensus_qty"})
     return consensus, hierarchy, int((~in_horizon).sum())
+
+
+def event_calendar_of(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """plan/events expanded to sku x month (sop_pipeline.events.event_calendar)."""
+    events = con.execute("SELECT * FROM staging.stg_plan__events").df()
+    items = con.execute("SELECT sku, family FROM marts.dim_items").df()
+    return event_calendar(events, items)
+
+
+def stated_event_uplifts(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, statistical: pd.DataFrame
+) -> pd.DataFrame:
+    """Event uplifts the consensus adds: every forecast cell in an event month, except series
+    whose selected model is Prophet with past occurrences of an event to learn from."""
+    calendar = event_calendar_of(con)
+    ensure_output_table(con, OUTPUT_TABLES["forecast_accuracy"])
+    learned = con.execute(
+        """SELECT sku, location_id FROM main.forecast_accuracy
+           WHERE cycle_month = ? AND is_selected AND model = 'prophet'""",
+        [cycle_month.date()],
+    ).df()
+    learned = learned[learned["sku"].isin(learned_skus(calendar, cycle_month))]
+    cells = statistical[["sku", "location_id", "month"]].merge(calendar, on=["sku", "month"])
+    cells = cells.merge(learned.assign(_learned=True), on=["sku", "location_id"], how="left")
+    return cells[cells["_learned"].isna()].drop(columns="_learned")
 
 
 def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:

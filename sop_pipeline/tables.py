@@ -68,8 +68,8 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
         ),
         OutputTable(
             "consensus_demand",
-            "The demand plan: selected statistical forecast + weighted open CRM pipeline, then "
-            "planner overrides, in units and money.",
+            "The demand plan: selected statistical forecast + stated event uplifts + weighted "
+            "open CRM pipeline, then planner overrides, in units and money.",
             ("cycle_month", "sku", "location_id", "month"),
             (
                 _CYCLE, _SKU,
@@ -78,14 +78,18 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                 ("family", "VARCHAR", "Product family of the sku."),
                 _MONTH,
                 ("statistical_qty", "DOUBLE", "Selected statistical forecast."),
+                ("event_qty", "DOUBLE", "statistical_qty x the stated uplift of known events "
+                 "(plan/events) the selected model did not learn from past occurrences."),
                 ("crm_pipeline_qty", "DOUBLE", "Open deals x win probability, in their expected "
                  "close month, split over locations by forecast share."),
                 ("override_qty", "DOUBLE", "What planner overrides added (negative: removed)."),
-                ("consensus_qty", "DOUBLE", "statistical + pipeline + override (>= 0)."),
+                ("consensus_qty", "DOUBLE",
+                 "statistical + event + pipeline + override (>= 0)."),
                 ("unit_price", "DOUBLE", "Item list price."),
                 ("consensus_value", "DOUBLE", "consensus_qty x unit_price."),
                 ("override_reason", "VARCHAR", "Why the planner overrode (plan/overrides)."),
                 ("override_author", "VARCHAR", "Who overrode."),
+                ("event_names", "VARCHAR", "Events behind event_qty, '; '-separated."),
             ),
         ),
         OutputTable(

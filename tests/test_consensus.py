@@ -374,3 +374,20 @@ def test_consensus_demand_without_overrides_is_statistical_plus_pipeline():
     a1_nov = consensus[(consensus["sku"] == "A") & (consensus["location_id"] == "DC1")
                        & (consensus["month"] == NOV)].iloc[0]
     assert (a1_nov.consensus_qty, a1_nov.consensus_value) == (67.5, 6750.0)  # 30 + 37.5
+
+
+def test_event_uplift_is_its_own_component_before_overrides():
+    statistical = STATISTICAL[STATISTICAL["month"] == OCT]
+    events = pd.DataFrame({"sku": ["A"], "location_id": ["DC1"], "month": [OCT],
+                           "uplift_pct": [0.2], "event_names": ["Spring promo"]})
+    crm = pd.DataFrame({"sku": ["A"], "location_id": ["DC1"], "month": [OCT],
+                        "crm_pipeline_qty": [15.0]})
+    overrides = _overrides({"month": OCT, "sku": "A", "location_id": "DC1", "pct_change": 0.5})
+    consensus = consensus_demand(statistical, crm, overrides, ITEMS, events)
+    a1 = consensus[(consensus["sku"] == "A") & (consensus["location_id"] == "DC1")].iloc[0]
+    assert a1.event_qty == pytest.approx(6.0)  # 30 x 0.2
+    assert a1.consensus_qty == pytest.approx((30 + 6 + 15) * 1.5)
+    assert a1.override_qty == pytest.approx((30 + 6 + 15) * 0.5)
+    assert a1.event_names == "Spring promo"
+    others = consensus[consensus["sku"] != "A"]
+    assert (others["event_qty"] == 0).all() and others["event_names"].isna().all()

@@ -84,10 +84,14 @@ def test_values_are_consistent(company):
 def test_consensus_adds_pipeline_and_overrides_and_rolls_up(company):
     _, warehouse = company
     consensus = _read(warehouse, "SELECT * FROM main.consensus_demand")
-    parts = (consensus["statistical_qty"] + consensus["crm_pipeline_qty"]
-             + consensus["override_qty"]).clip(lower=0)
+    parts = (consensus["statistical_qty"] + consensus["event_qty"]
+             + consensus["crm_pipeline_qty"] + consensus["override_qty"]).clip(lower=0)
     assert (consensus["consensus_qty"] - parts).abs().max() < 1e-9
     assert (consensus["crm_pipeline_qty"] > 0).any()
+    # the demo's family promotion is planned, so some cells carry its stated uplift
+    evented = consensus[consensus["event_names"].notna()]
+    assert len(evented) and (evented["event_qty"] >= 0).all()
+    assert (consensus.loc[consensus["event_names"].isna(), "event_qty"] == 0).all()
     assert consensus["override_author"].notna().any()  # the demo company has overrides
     value = consensus["consensus_qty"] * consensus["unit_price"]
     assert (consensus["consensus_value"] - value).abs().max() < 1e-6

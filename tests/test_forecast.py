@@ -163,3 +163,26 @@ def test_prophet_priors_are_the_best_on_the_backtest():
 
     assert chosen in PROPHET_PRIORS
     assert all(wape_of(chosen) <= wape_of(other) + 1e-12 for other in PROPHET_PRIORS)
+
+
+def test_prophet_learns_known_events_from_their_past_occurrences():
+    rng = np.random.default_rng(5)
+    y = 100 + rng.normal(0, 3, 60)
+    past_events = [7, 20, 29, 41, 50]  # irregular months: yearly seasonality cannot learn them
+    y[past_events] *= 1.6
+    history = _series("promo|L", y)
+    months = list(history["ds"]) + list(pd.date_range(END, periods=19, freq="MS")[1:])
+    uplift = np.zeros(len(months))
+    uplift[past_events] = 0.6
+    uplift[60 + 2] = 0.6  # a planned event in the third forecast month
+    events = pd.DataFrame({"unique_id": "promo|L", "ds": months, "uplift_pct": uplift})
+    settings = ForecastSettings(models=("seasonal_naive", "prophet"), horizon=6)
+
+    def prophet_forecast(with_events: pd.DataFrame | None) -> np.ndarray:
+        forecast, _ = forecast_demand(history, settings, events=with_events)
+        return forecast.loc[forecast["model"] == "prophet", "qty"].to_numpy()
+
+    learned, plain = prophet_forecast(events), prophet_forecast(None)
+    others = [0, 1, 3, 4, 5]
+    assert learned[2] / learned[others].mean() > 1.4  # the event month carries the uplift
+    assert plain[2] / plain[others].mean() < 1.15  # without the regressor it cannot know
