@@ -3,15 +3,19 @@
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
+from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
+from sop_pipeline.alerts import alert_counts
 from sop_pipeline.planning import alerts_stage
 
 
 @asset(
-    deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan")],
+    deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan"),
+          AssetKey("forecast_accuracy"), *model_keys("fct_supply_orders", "dim_items")],
     group_name="alerts", **PLANNING,
-    description="Projected stockouts, overloaded work centres and late purchase orders.",
+    description="Stockouts, stock below safety or in excess, overloaded work centres, late "
+                "purchase orders, slow suppliers and biased forecasts, one sentence each.",
 )
 def alerts(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
@@ -20,4 +24,5 @@ def alerts(context: AssetExecutionContext, sop: SopSettings):
         return write_cycle_table(
             con, context, "alerts", rows,
             alerts_by_kind=MetadataValue.md(markdown_table(counts)),
+            **{f"alerts/{key}": count for key, count in alert_counts(rows).items()},
         )

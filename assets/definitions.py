@@ -9,15 +9,15 @@ from assets.extracts import raw_extracts
 from assets.jobs import monthly_cycle_job, planning_job
 from assets.resources import build_resources
 from assets.schedules import monthly_cycle_schedule
-from assets.supply import capacity_plan, inventory_projection
+from assets.supply import capacity_plan, inventory_projection, supply_plan
 from assets.variance import variance_forecast_vs_actual
 
 
 def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
     """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR."""
     return Definitions(
-        assets=[raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, capacity_plan,
-                inventory_projection, variance_forecast_vs_actual, alerts],
+        assets=[raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, supply_plan,
+                capacity_plan, inventory_projection, variance_forecast_vs_actual, alerts],
         jobs=[monthly_cycle_job, planning_job],
         schedules=[monthly_cycle_schedule],
         resources=build_resources(extracts_dir, warehouse_dir),

@@ -20,7 +20,8 @@ from sop_pipeline.tables import OUTPUT_TABLES
 @multi_asset(
     specs=[
         AssetSpec(name, description=OUTPUT_TABLES[name].description, group_name="demand",
-                  deps=model_keys("fct_monthly_demand"), kinds=PLANNING["kinds"])
+                  deps=model_keys("fct_monthly_demand", "dim_items", "stg_plan__events"),
+                  kinds=PLANNING["kinds"])
         for name in ("demand_forecast", "forecast_accuracy")
     ],
     partitions_def=PLANNING["partitions_def"],
@@ -57,7 +58,8 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
     specs=[
         AssetSpec(name, description=OUTPUT_TABLES[name].description, group_name="demand",
                   deps=["demand_forecast", *model_keys("dim_items", "dim_locations", "fct_deals",
-                                                       "stg_plan__overrides")],
+                                                       "stg_plan__overrides",
+                                                       "stg_plan__events")],
                   kinds=PLANNING["kinds"])
         for name in ("consensus_demand", "demand_hierarchy")
     ],

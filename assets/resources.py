@@ -12,6 +12,7 @@ from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
 from sop_pipeline.candidates import Backtest
 from sop_pipeline.forecast import ForecastSettings
+from sop_pipeline.supply_plan import SupplySettings
 
 # DuckDB allows one writing process per file: every asset that writes takes a slot of this
 # pool, and dagster.yaml limits pools to one slot, so runs never write at the same time.
@@ -27,6 +28,11 @@ class SopSettings(ConfigurableResource):
     backtest_windows: int = 3
     prophet_max_series: int = 300
     forecast_workers: int = max(1, (os.cpu_count() or 1))
+    service_level: float = 0.95  # of the safety stock
+    holding_cost_rate: float = SupplySettings.holding_cost_rate
+    lost_sales_penalty: float = SupplySettings.lost_sales_penalty
+    overtime_share: float = SupplySettings.overtime_share
+    overtime_cost_per_hour: float = SupplySettings.overtime_cost_per_hour
 
     def extracts_path(self) -> Path:
         return Path(self.extracts_dir) if self.extracts_dir else demo.default_extracts_dir()
@@ -38,6 +44,12 @@ class SopSettings(ConfigurableResource):
         return ForecastSettings(
             horizon=self.horizon_months, backtest=Backtest(windows=self.backtest_windows),
             prophet_max_series=self.prophet_max_series, workers=self.forecast_workers,
+        )
+
+    def supply_settings(self) -> SupplySettings:
+        return SupplySettings(
+            holding_cost_rate=self.holding_cost_rate, lost_sales_penalty=self.lost_sales_penalty,
+            overtime_share=self.overtime_share, overtime_cost_per_hour=self.overtime_cost_per_hour,
         )
 
     def connect(self) -> duckdb.DuckDBPyConnection:

@@ -1,18 +1,50 @@
-"""Supply stage: rough-cut capacity per work centre and projected inventory."""
+"""Supply stage: the constrained supply plan, rough-cut capacity and projected inventory."""
 
 
-from dagster import AssetExecutionContext, AssetKey, asset
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
 from assets.dbt import model_keys
-from assets.planning import PLANNING, cycle_of, write_cycle_table
+from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.planning import capacity_stage, inventory_stage
+from sop_pipeline.planning import capacity_stage, inventory_stage, supply_stage
+
+SUPPLY_INPUTS = model_keys("dim_items", "dim_routings", "dim_work_centers",
+                           "fct_work_center_calendar", "fct_inventory_snapshots",
+                           "fct_supply_orders", "fct_monthly_demand")
 
 
 @asset(
-    deps=[AssetKey("consensus_demand"), *model_keys("dim_routings", "dim_work_centers")],
+    deps=[AssetKey("consensus_demand"), AssetKey("forecast_accuracy"), *SUPPLY_INPUTS],
     group_name="supply", **PLANNING,
-    description="Required vs available hours per work centre and month.",
+    description="Production and purchases per sku, location and month from a linear program "
+                "within capacity and lead times, and the demand it cannot meet.",
+)
+def supply_plan(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        result = supply_stage(con, cycle_of(context), sop.horizon_months,
+                              sop.supply_settings(), sop.service_level)
+        plan, stats = result.plan, result.stats
+        context.log.info(
+            f"supply plan: {stats.get('variables', 0):,} variables, "
+            f"{stats.get('constraints', 0):,} constraints, solved in "
+            f"{stats.get('solve_seconds', 0.0):.1f} s ({stats.get('status', 'no model')})")
+        unmet = plan.groupby("month", as_index=False)["unmet_qty"].sum()
+        return write_cycle_table(
+            con, context, "supply_plan", plan,
+            planned_production_units=float(plan["planned_production_qty"].sum()),
+            planned_purchase_units=float(plan["planned_purchase_qty"].sum()),
+            unmet_units=float(plan["unmet_qty"].sum()),
+            unmet_by_month=MetadataValue.md(markdown_table(unmet[unmet["unmet_qty"] > 0])),
+            **{f"lp_{key}": value for key, value in stats.items()
+               if isinstance(value, (int, float, str))},
+        )
+
+
+@asset(
+    deps=[AssetKey("consensus_demand"), AssetKey("supply_plan"), *SUPPLY_INPUTS],
+    group_name="supply", **PLANNING,
+    description="Required (consensus) and planned (supply plan) vs available hours per work "
+                "centre and month.",
 )
 def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
@@ -23,24 +55,25 @@ def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
         return write_cycle_table(
             con, context, "capacity_plan", plan,
             peak_utilisation=float(plan["utilisation"].max()) if len(plan) else 0.0,
+            peak_planned_utilisation=(float(plan["planned_utilisation"].max())
+                                      if len(plan) else 0.0),
             overloaded_centre_months=len(overloaded),
         )
 
 
 @asset(
-    deps=[AssetKey("consensus_demand"),
-          *model_keys("fct_inventory_snapshots", "fct_supply_orders")],
+    deps=[AssetKey("consensus_demand"), AssetKey("supply_plan"), *SUPPLY_INPUTS],
     group_name="supply", **PLANNING,
-    description="Opening + receipts - demand = closing stock per sku, location and month.",
+    description="Opening + receipts - demand = closing stock per sku, location and month, "
+                "against safety stock.",
 )
 def inventory_projection(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
         projection = inventory_stage(con, cycle_of(context), sop.horizon_months)
-        stockouts = projection[projection["status"] == "stockout"]
+        by_status = (projection.drop_duplicates(["sku", "location_id", "status"])
+                     .groupby("status").size().to_dict())
         return write_cycle_table(
             con, context, "inventory_projection", projection,
             sku_locations=int(projection[["sku", "location_id"]].drop_duplicates().shape[0]),
-            sku_locations_with_stockout=int(
-                stockouts[["sku", "location_id"]].drop_duplicates().shape[0]
-            ),
+            **{f"sku_locations_with_{status}": int(count) for status, count in by_status.items()},
         )

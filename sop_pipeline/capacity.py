@@ -1,8 +1,17 @@
 """Rough-cut capacity plan: hours each work centre needs per month against the hours it has.
 
-Load = demand quantity x routing hours_per_unit, summed per work centre and month. Skus
-without a routing load nothing; routing steps on work centres missing from work_centers are
-ignored (the extract contract rejects such references upstream).
+- required_hours = consensus demand x routing hours_per_unit, summed per work centre and
+  month: the load if every unit were made in the month it is sold (unconstrained);
+- planned_hours = the supply plan's production x hours_per_unit: the load the constrained
+  plan actually schedules (it builds ahead of peaks, and never exceeds available + overtime);
+- available_hours: the work-centre calendar's hours for that month where it has a row
+  (shutdowns, holidays, overtime), else the centre's normal available_hours_per_month;
+- utilisation = required / available, overload_hours = required - available when positive
+  (nan utilisation when a centre has no hours);
+- top_skus: the TOP_SKUS skus with the most required hours on the centre that month, as text.
+
+Skus without a routing load nothing; routing steps on work centres missing from work_centers
+are ignored (the extract contract rejects such references upstream).
 """
 
 from __future__ import annotations
@@ -10,56 +19,110 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+TOP_SKUS = 3
 CAPACITY_COLUMNS = [
     "work_center_id",
     "month",
     "required_hours",
+    "planned_hours",
     "available_hours",
     "utilisation",
+    "planned_utilisation",
     "overload_hours",
+    "top_skus",
 ]
 
 
-def capacity_plan(
-    demand: pd.DataFrame, routings: pd.DataFrame, work_centers: pd.DataFrame
+def available_hours(
+    work_centers: pd.DataFrame, months: pd.Series, calendar: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """One row per work centre x demand month: required vs available hours and the overload.
+    """work_center_id, month, available_hours: the calendar's month where given, else normal.
 
-    demand: sku, month, qty (other columns such as location_id are summed over); routings:
-    sku, work_center_id, hours_per_unit; work_centers: work_center_id, available_hours_per_month.
+    work_centers: work_center_id, available_hours_per_month; calendar: work_center_id, month,
+    available_hours.
     """
-    months = pd.to_datetime(demand["month"]).drop_duplicates().sort_values()
+    grid = pd.MultiIndex.from_product(
+        [work_centers["work_center_id"].drop_duplicates(),
+         pd.to_datetime(months).drop_duplicates().sort_values()],
+        names=["work_center_id", "month"],
+    ).to_frame(index=False)
+    hours = grid.merge(work_centers[["work_center_id", "available_hours_per_month"]],
+                       on="work_center_id", how="left")
+    hours["available_hours"] = hours.pop("available_hours_per_month").astype(float)
+    if calendar is not None and len(calendar):
+        special = calendar.assign(month=pd.to_datetime(calendar["month"]))[
+            ["work_center_id", "month", "available_hours"]]
+        hours = hours.merge(special, on=["work_center_id", "month"], how="left",
+                            suffixes=("", "_calendar"))
+        hours["available_hours"] = hours.pop("available_hours_calendar").fillna(
+            hours["available_hours"])
+    hours["available_hours"] = hours["available_hours"].fillna(0.0)
+    return hours
+
+
+def capacity_plan(
+    demand: pd.DataFrame,
+    routings: pd.DataFrame,
+    work_centers: pd.DataFrame,
+    calendar: pd.DataFrame | None = None,
+    planned: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per work centre x demand month: required, planned and available hours.
+
+    demand and planned (the supply plan's production): sku, month, qty (other columns such as
+    location_id are summed over); routings: sku, work_center_id, hours_per_unit; work_centers:
+    work_center_id, available_hours_per_month; calendar: work_center_id, month, available_hours.
+    """
+    months = pd.to_datetime(demand["month"]).drop_duplicates()
     if work_centers.empty or months.empty:
         return _empty_plan()
 
-    grid = pd.MultiIndex.from_product(
-        [work_centers["work_center_id"].drop_duplicates(), months],
-        names=["work_center_id", "month"],
-    ).to_frame(index=False)
-    load = _required_hours(demand, routings)
-    plan = grid.merge(load, on=["work_center_id", "month"], how="left").merge(
-        work_centers[["work_center_id", "available_hours_per_month"]],
-        on="work_center_id",
-        how="left",
-    )
+    required = _sku_hours(demand, routings)
+    plan = available_hours(work_centers, months, calendar).merge(
+        required.groupby(["work_center_id", "month"], as_index=False)["hours"].sum()
+        .rename(columns={"hours": "required_hours"}),
+        on=["work_center_id", "month"], how="left")
+    if planned is not None:
+        load = _sku_hours(planned, routings).groupby(["work_center_id", "month"],
+                                                     as_index=False)["hours"].sum()
+        plan = plan.merge(load.rename(columns={"hours": "planned_hours"}),
+                          on=["work_center_id", "month"], how="left")
+    else:
+        plan["planned_hours"] = np.nan
+    plan = plan.merge(_top_skus(required), on=["work_center_id", "month"], how="left")
     plan["required_hours"] = plan["required_hours"].fillna(0.0).astype(float)
-    plan["available_hours"] = plan["available_hours_per_month"].fillna(0.0).astype(float)
-    plan["utilisation"] = plan["required_hours"] / plan["available_hours"].replace(0.0, np.nan)
+    if planned is not None:
+        plan["planned_hours"] = plan["planned_hours"].fillna(0.0).astype(float)
+    hours = plan["available_hours"].replace(0.0, np.nan)
+    plan["utilisation"] = plan["required_hours"] / hours
+    plan["planned_utilisation"] = plan["planned_hours"] / hours
     plan["overload_hours"] = (plan["required_hours"] - plan["available_hours"]).clip(lower=0.0)
+    plan["top_skus"] = plan["top_skus"].astype(object).where(plan["top_skus"].notna(), None)
     return plan.sort_values(["work_center_id", "month"], ignore_index=True)[CAPACITY_COLUMNS]
 
 
-def _required_hours(demand: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
-    """Hours per work centre and month: sum over skus of qty x hours_per_unit."""
+def _sku_hours(quantities: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
+    """Hours per sku, work centre and month: qty x hours_per_unit."""
     monthly = (
-        demand.assign(month=pd.to_datetime(demand["month"]), qty=demand["qty"].astype(float))
+        quantities.assign(month=pd.to_datetime(quantities["month"]),
+                          qty=quantities["qty"].astype(float))
         .groupby(["sku", "month"], as_index=False)["qty"]
         .sum()
     )
     steps = monthly.merge(routings[["sku", "work_center_id", "hours_per_unit"]], on="sku")
-    steps["hours_per_unit"] = steps["hours_per_unit"].astype(float)
-    steps["required_hours"] = steps["qty"] * steps["hours_per_unit"]
-    return steps.groupby(["work_center_id", "month"], as_index=False)["required_hours"].sum()
+    steps["hours"] = steps["qty"] * steps["hours_per_unit"].astype(float)
+    return steps[["sku", "work_center_id", "month", "hours"]]
+
+
+def _top_skus(hours: pd.DataFrame) -> pd.DataFrame:
+    """'BIK-001 (120 h), BIK-003 (80 h)': the skus loading each centre-month most."""
+    loaded = hours[hours["hours"] > 0].sort_values(
+        ["work_center_id", "month", "hours", "sku"], ascending=[True, True, False, True])
+    top = loaded.groupby(["work_center_id", "month"]).head(TOP_SKUS)
+    text = top.assign(label=top["sku"] + " (" + top["hours"].round(0).map("{:,.0f}".format)
+                      + " h)")
+    return text.groupby(["work_center_id", "month"], as_index=False)["label"].agg(
+        ", ".join).rename(columns={"label": "top_skus"})
 
 
 def _empty_plan() -> pd.DataFrame:
@@ -68,6 +131,7 @@ def _empty_plan() -> pd.DataFrame:
         {
             "work_center_id": pd.Series(dtype=object),
             "month": pd.Series(dtype="datetime64[ns]"),
-            **{column: pd.Series(dtype=float) for column in CAPACITY_COLUMNS[2:]},
+            **{column: pd.Series(dtype=float) for column in CAPACITY_COLUMNS[2:-1]},
+            "top_skus": pd.Series(dtype=object),
         }
     )

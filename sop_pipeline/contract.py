@@ -113,6 +113,19 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
     Entity(
+        "erp/work_center_calendar",
+        "Months where a work centre has other hours than usual: shutdowns, holidays, overtime.",
+        key=("work_center_id", "month"),
+        references={"work_center_id": ("erp/work_centers", "work_center_id")},
+        columns=(
+            _c("work_center_id", "text", "Work centre code.", "WC-ASSY"),
+            _c("month", "date", "First day of the month.", "2026-08-01"),
+            _c("available_hours", "float", "Hours available that month (replaces the "
+               "normal month).", "320", nonnegative=True),
+            _c("reason", "text", "Why the month differs.", "Summer shutdown", nullable=True),
+        ),
+    ),
+    Entity(
         "erp/routings",
         "Hours each sku needs on each work centre.",
         key=("sku", "work_center_id"),

@@ -57,7 +57,8 @@ INTERMITTENT_MODEL = "croston_sba"
 INTERMITTENT_MODELS = ("seasonal_naive", INTERMITTENT_MODEL)  # fitted on intermittent series
 BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", *BOUNDS, "is_selected"]
-ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "fva", "n_obs", "is_selected"]
+ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "rmse", "fva", "n_obs",
+                    "is_selected"]
 
 
 @dataclass(frozen=True)
@@ -228,8 +229,8 @@ def _clip(forecast: pd.DataFrame) -> pd.DataFrame:
 
 def _scores(errors: pd.DataFrame | None, history: pd.DataFrame, backtest: Backtest
             ) -> pd.DataFrame:
-    """WAPE, MASE and bias per series and model, pooled over the backtest windows."""
-    columns = ["unique_id", "model", "wape", "mase", "bias"]
+    """WAPE, MASE, bias and RMSE per series and model, pooled over the backtest windows."""
+    columns = ["unique_id", "model", "wape", "mase", "bias", "rmse"]
     if errors is None or errors.empty:
         return pd.DataFrame(columns=columns)
     errors = errors.assign(qty=errors["qty"].clip(lower=0))
@@ -237,11 +238,13 @@ def _scores(errors: pd.DataFrame | None, history: pd.DataFrame, backtest: Backte
     errors["error"] = errors["qty"] - errors["y"]
     sums = errors.groupby(["unique_id", "model"])[["abs_error", "error", "y"]].sum()
     mae = errors.groupby(["unique_id", "model"])["abs_error"].mean()
+    rmse = np.sqrt((errors["error"] ** 2).groupby([errors["unique_id"], errors["model"]]).mean())
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = pd.DataFrame({
             "wape": sums["abs_error"] / sums["y"],
             "bias": sums["error"] / sums["y"],
             "mae": mae,
+            "rmse": rmse,
         }).replace([np.inf, -np.inf], np.nan).reset_index()
     scale = _naive_scale(history, backtest)
     scores["mase"] = scores["mae"] / scores["unique_id"].map(scale)

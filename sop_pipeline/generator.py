@@ -2,9 +2,11 @@
 
 `generate_company` writes every extract of the contract with data realistic enough for the
 planning stages to find something: trend, spring/summer seasonality, promotions, noise,
-intermittent and newly launched skus, an overloaded assembly centre in peak season, late and
-open purchase orders, stock that runs low and stock that is in excess, an open CRM pipeline,
-a budget and a few planner overrides and events.
+intermittent and newly launched skus, an overloaded assembly centre in peak season, a summer
+shutdown and Christmas holidays in the work-centre calendar, late and open purchase orders, a
+supplier (SUP-01) slower than the items' lead times for the last year, stock that runs low
+and stock that is in excess, an open CRM pipeline, a budget, a few planner overrides and a
+yearly family promotion with its past occurrences in plan/events.
 
 Everything is vectorised with numpy (no loop per order line) and driven by one seed: the same
 arguments give byte-identical files.
@@ -27,6 +29,9 @@ from sop_pipeline.contract import BY_NAME, ENTITIES
 FORMATS = ("csv", "parquet")
 PLANT = "PLT1"
 FAMILY_PROMO_UPLIFT = 0.2
+SLOW_SUPPLIER_FACTOR = 1.4
+# (month of year from 0, share of the normal hours, reason) in the work-centre calendar
+SHUTDOWNS = ((7, 0.5, "Summer shutdown"), (11, 0.8, "Christmas holidays"))
 FUTURE_MONTHS = 12  # expected demand is modelled this far past end_month (supply, budget)
 
 
@@ -182,6 +187,7 @@ class _Company:
         tables["erp/sales_orders"] = self._sales_orders()
         if self.manufacturer:
             tables["erp/work_centers"], tables["erp/routings"] = self._capacity()
+            tables["erp/work_center_calendar"] = self._calendar(tables["erp/work_centers"])
         self._pick_stock_outliers()
         tables["erp/purchase_orders"] = self._purchase_orders()
         if self.manufacturer:
@@ -455,6 +461,23 @@ class _Company:
 
     # ---------------------------------------------------------------- supply
 
+    def _calendar(self, work_centers: pa.Table) -> pa.Table:
+        """Every centre: a two-week summer shutdown in August (half its hours) and the
+        Christmas holidays (80 %), in every month of the history and the coming year."""
+        month_of_year = self.months[:-1].astype(np.int64) % 12
+        rows = [(m, share, reason) for m, moy in enumerate(month_of_year)
+                for number, share, reason in SHUTDOWNS if moy == number]
+        ids = work_centers["work_center_id"].to_numpy()
+        normal = work_centers["available_hours_per_month"].to_numpy().astype(float)
+        month = np.array([m for m, _, _ in rows], dtype=np.int64)
+        share = np.array([s for _, s, _ in rows])
+        return _table("erp/work_center_calendar", {
+            "work_center_id": np.repeat(ids, len(rows)),
+            "month": np.tile(self.month_start[month], len(ids)),
+            "available_hours": np.round(np.outer(normal, share).ravel(), 1),
+            "reason": np.tile([r for _, _, r in rows], len(ids)),
+        })
+
     def _pick_stock_outliers(self) -> None:
         """Series whose stock runs low (a coming stockout) and series holding excess stock."""
         rng, T = self.rng_stock, self.T
@@ -507,6 +530,9 @@ class _Company:
         lead = self.lead_time[sku].astype(np.int64)
         stretched = rng.random(len(row)) < 0.04  # promised later than the item's lead time
         lead = np.where(stretched, np.ceil(lead * rng.uniform(1.3, 2.0, len(row))), lead)
+        # SUP-01 has been slow for the last year: it promises 40 % beyond the item's lead time
+        slow = (supplier == 0) & (line_t >= T - 12)
+        lead = np.where(slow, np.ceil(lead * SLOW_SUPPLIER_FACTOR), lead)
         due_date = order_date + lead.astype(np.int64)
         late = rng.random(len(row)) < 0.25
         delay = np.where(late, rng.integers(1, 15, len(row)), rng.integers(-3, 1, len(row)))

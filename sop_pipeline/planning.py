@@ -13,13 +13,14 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.alerts import build_alerts
-from sop_pipeline.capacity import capacity_plan
+from sop_pipeline.capacity import available_hours, capacity_plan
 from sop_pipeline.consensus import consensus_demand, crm_pipeline, validate_overrides
 from sop_pipeline.cycle import horizon_months
 from sop_pipeline.events import event_calendar, learned_skus, series_regressor
 from sop_pipeline.forecast import ForecastSettings, forecast_demand, split_series_id
 from sop_pipeline.hierarchy import roll_up
-from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory
+from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory, safety_stock
+from sop_pipeline.supply_plan import SupplyPlan, SupplySettings, plan_supply
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.variance import forecast_vs_actual
 from sop_pipeline.warehouse import ensure_output_table
@@ -105,37 +106,112 @@ def stated_event_uplifts(
     return cells[cells["_learned"].isna()].drop(columns="_learned")
 
 
-def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
-    """Hours the consensus demand needs per work centre and month vs hours available."""
+def supply_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int,
+    settings: SupplySettings, service_level: float,
+) -> SupplyPlan:
+    """The constrained supply plan for the consensus demand (sop_pipeline.supply_plan)."""
+    months = horizon_months(cycle_month, horizon)
     demand = consensus_plan(con, cycle_month)
-    routings = con.execute(
-        "SELECT sku, work_center_id, hours_per_unit FROM marts.dim_routings"
+    items = con.execute(
+        "SELECT sku, make_or_buy, unit_cost, unit_price, lead_time_days FROM marts.dim_items"
     ).df()
-    work_centers = con.execute(
-        "SELECT work_center_id, available_hours_per_month FROM marts.dim_work_centers"
+    centres, calendar = work_centers_of(con)
+    return plan_supply(
+        demand[demand["location_id"].notna()], items, opening_stock(con, cycle_month),
+        scheduled_receipts(con, cycle_month), routings_of(con),
+        available_hours(centres, pd.Series(months), calendar),
+        cycle_month=cycle_month, months=months,
+        safety_stock=safety_stock_of(con, cycle_month, items, service_level),
+        settings=settings,
+    )
+
+
+def safety_stock_of(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, items: pd.DataFrame,
+    service_level: float,
+) -> pd.DataFrame:
+    """Safety stock per series from the selected model's backtest error and the lead time."""
+    ensure_output_table(con, OUTPUT_TABLES["forecast_accuracy"])
+    errors = con.execute(
+        """SELECT sku, location_id, rmse FROM main.forecast_accuracy
+           WHERE cycle_month = ? AND is_selected""",
+        [cycle_month.date()],
     ).df()
-    return capacity_plan(demand, routings, work_centers)
+    spread = con.execute(
+        """SELECT sku, location_id, stddev_samp(order_qty) AS demand_std
+           FROM marts.fct_monthly_demand WHERE month < ? GROUP BY ALL""",
+        [cycle_month.date()],
+    ).df()
+    series = errors.merge(spread, on=["sku", "location_id"], how="outer").merge(
+        items[["sku", "lead_time_days"]], on="sku")
+    return safety_stock(series, service_level)
+
+
+def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Hours the consensus demand needs and the supply plan schedules, per centre and month."""
+    planned = _cycle_rows(con, "supply_plan", cycle_month)
+    return capacity_plan(
+        consensus_plan(con, cycle_month), routings_of(con), *work_centers_of(con),
+        planned=planned.rename(columns={"planned_production_qty": "qty"}),
+    )
 
 
 def inventory_stage(
     con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
 ) -> pd.DataFrame:
-    """Project stock from the last snapshot before the cut-off, open supply and the forecast."""
-    opening = con.execute(
+    """Project stock from the last snapshot, open orders and the supply plan's receipts."""
+    plan = _cycle_rows(con, "supply_plan", cycle_month)
+    planned = plan.assign(
+        qty=plan["planned_production_qty"] + plan["planned_purchase_qty"], kind="planned")
+    parts = [scheduled_receipts(con, cycle_month).assign(kind="scheduled"),
+             planned[["sku", "location_id", "month", "qty", "kind"]]]
+    receipts = pd.concat([p for p in parts if len(p)] or parts, ignore_index=True)
+    demand = consensus_plan(con, cycle_month)
+    safety = plan[["sku", "location_id", "safety_stock_qty"]].drop_duplicates(
+        ["sku", "location_id"])
+    return project_inventory(
+        demand[demand["location_id"].notna()], opening_stock(con, cycle_month), receipts,
+        horizon_months(cycle_month, horizon), safety=safety,
+    )
+
+
+def opening_stock(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Stock on hand per sku and location at the last snapshot before the cut-off."""
+    return con.execute(
         """SELECT sku, location_id, arg_max(on_hand_qty, snapshot_date) AS on_hand_qty
            FROM marts.fct_inventory_snapshots WHERE snapshot_date < ? GROUP BY ALL""",
         [cycle_month.date()],
     ).df()
-    supply = open_supply(con, cycle_month)
-    receipts = (
-        supply.groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
+
+
+def scheduled_receipts(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+) -> pd.DataFrame:
+    """Open orders at the cut-off by sku, location and receipt month: sku, location_id,
+    month, qty."""
+    return (
+        open_supply(con, cycle_month)
+        .groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
         .rename(columns={"receipt_month": "month", "quantity": "qty"})
     )
-    demand = consensus_plan(con, cycle_month)
-    return project_inventory(
-        demand[demand["location_id"].notna()], opening, receipts,
-        horizon_months(cycle_month, horizon),
-    )
+
+
+def routings_of(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT sku, work_center_id, hours_per_unit FROM marts.dim_routings"
+    ).df()
+
+
+def work_centers_of(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(work centres with their normal hours, the calendar of months that differ)."""
+    centres = con.execute(
+        "SELECT work_center_id, name, available_hours_per_month FROM marts.dim_work_centers"
+    ).df()
+    calendar = _as_months(con.execute(
+        "SELECT work_center_id, month, available_hours FROM marts.fct_work_center_calendar"
+    ).df())
+    return centres, calendar
 
 
 def variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
@@ -157,12 +233,21 @@ def variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) ->
 
 
 def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
-    """Stockouts, overloads and late purchase orders of the cycle, as planner sentences."""
+    """Every alert kind of the cycle, as planner sentences (sop_pipeline.alerts)."""
     inventory = _cycle_rows(con, "inventory_projection", cycle_month)
-    capacity = _cycle_rows(con, "capacity_plan", cycle_month)
+    capacity = _cycle_rows(con, "capacity_plan", cycle_month).merge(
+        work_centers_of(con)[0][["work_center_id", "name"]], on="work_center_id", how="left")
     supply = open_supply(con, cycle_month)
     late = supply[supply["is_late"] & (supply["supply_type"] == "purchase")]
-    return build_alerts(cycle_month, inventory, capacity, late)
+    received = con.execute(
+        """SELECT * FROM marts.fct_supply_orders
+           WHERE supply_type = 'purchase' AND received_date < ?""",
+        [cycle_month.date()],
+    ).df()
+    items = con.execute("SELECT sku, lead_time_days FROM marts.dim_items").df()
+    accuracy = _cycle_rows(con, "forecast_accuracy", cycle_month)
+    return build_alerts(cycle_month, inventory, capacity, late, received_orders=received,
+                        items=items, accuracy=accuracy)
 
 
 def selected_forecast(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:

@@ -60,6 +60,8 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                 ("mase", "DOUBLE", "Mean absolute scaled error (seasonal naive scale)."),
                 ("bias", "DOUBLE", "sum(forecast - actual) / sum(actual) over the backtest; "
                  "positive = over-forecast."),
+                ("rmse", "DOUBLE", "Root mean squared backtest error, in units a month: the "
+                 "forecast error behind the safety stock."),
                 ("fva", "DOUBLE", "Forecast value added: seasonal naive's WAPE minus this "
                  "model's (positive = better than naive)."),
                 ("n_obs", "BIGINT", "Months of history of the series."),
@@ -109,33 +111,72 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             ),
         ),
         OutputTable(
+            "supply_plan",
+            "Constrained supply plan (a linear program solved with HiGHS): production of make "
+            "skus and purchases of buy skus per location and month within work-centre capacity "
+            "and lead times, and the demand it cannot meet.",
+            ("cycle_month", "sku", "location_id", "month"),
+            (
+                _CYCLE, _SKU, _LOCATION, _MONTH,
+                ("make_or_buy", "VARCHAR", "make (produced) or buy (purchased)."),
+                ("demand_qty", "DOUBLE", "Consensus demand for the month."),
+                ("scheduled_receipts_qty", "DOUBLE", "Open purchase and production orders due "
+                 "in the month (late ones in the first month)."),
+                ("planned_production_qty", "DOUBLE", "Units the plan makes in the month "
+                 "(make skus)."),
+                ("planned_purchase_qty", "DOUBLE", "Units the plan has arrive in the month "
+                 "(buy skus; ordered a lead time earlier)."),
+                ("opening_qty", "DOUBLE", "Stock at the start of the month."),
+                ("closing_qty", "DOUBLE", "opening + scheduled + planned - (demand - unmet)."),
+                ("unmet_qty", "DOUBLE", "Demand the plan cannot meet in the month (capacity or "
+                 "lead time), counted as lost."),
+                ("safety_stock_qty", "DOUBLE", "Safety stock the plan aims to hold."),
+            ),
+        ),
+        OutputTable(
             "capacity_plan",
-            "Rough-cut capacity: hours the consensus demand needs per work centre and month "
-            "against the hours available.",
+            "Rough-cut capacity per work centre and month: hours the consensus demand needs and "
+            "hours the supply plan schedules, against the hours available that month.",
             ("cycle_month", "work_center_id", "month"),
             (
                 _CYCLE,
                 ("work_center_id", "VARCHAR", "Work centre (dim_work_centers.work_center_id)."),
                 _MONTH,
-                ("required_hours", "DOUBLE", "Consensus units x routing hours per unit."),
-                ("available_hours", "DOUBLE", "Hours the work centre has in the month."),
+                ("required_hours", "DOUBLE", "Consensus units x routing hours per unit: the "
+                 "load if every unit were made in the month it is sold."),
+                ("planned_hours", "DOUBLE", "Supply plan production x routing hours per unit "
+                 "(never above available + allowed overtime)."),
+                ("available_hours", "DOUBLE", "Hours the centre has that month: the work-centre "
+                 "calendar's where it has the month, else the normal month."),
                 ("utilisation", "DOUBLE", "required_hours / available_hours (1.0 = full)."),
+                ("planned_utilisation", "DOUBLE", "planned_hours / available_hours; above 1.0 "
+                 "only with overtime."),
                 ("overload_hours", "DOUBLE", "Hours required beyond those available (>= 0)."),
+                ("top_skus", "VARCHAR", "The skus needing the most hours on the centre that "
+                 "month, with their hours."),
             ),
         ),
         OutputTable(
             "inventory_projection",
-            "Projected stock per sku, location and month: opening + receipts - demand = closing.",
+            "Projected stock per sku, location and month with the supply plan: opening + "
+            "receipts - demand = closing, against safety stock.",
             ("cycle_month", "sku", "location_id", "month"),
             (
                 _CYCLE, _SKU, _LOCATION, _MONTH,
                 ("opening_qty", "DOUBLE", "Stock at the start of the month (first month: the "
                  "last snapshot before the cut-off)."),
-                ("receipts_qty", "DOUBLE", "Open purchase and production orders due in the "
-                 "month (late ones in the first month)."),
+                ("scheduled_receipts_qty", "DOUBLE", "Open purchase and production orders due "
+                 "in the month (late ones in the first month)."),
+                ("planned_receipts_qty", "DOUBLE", "Planned production and purchases of the "
+                 "supply plan arriving in the month."),
+                ("receipts_qty", "DOUBLE", "scheduled + planned receipts."),
                 ("demand_qty", "DOUBLE", "Consensus demand for the month."),
                 ("closing_qty", "DOUBLE", "opening + receipts - demand; negative = shortage."),
-                ("status", "VARCHAR", "stockout when closing_qty < 0, else ok."),
+                ("safety_stock_qty", "DOUBLE", "z(service level) x monthly forecast error "
+                 "(backtest RMSE) x sqrt(lead time in months)."),
+                ("days_of_cover", "DOUBLE", "Days the closing stock lasts at the average daily "
+                 "demand of the next three months."),
+                ("status", "VARCHAR", "stockout, below_safety_stock, excess or healthy."),
             ),
         ),
         OutputTable(
@@ -163,10 +204,12 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             ("cycle_month", "kind", "entity", "month"),
             (
                 _CYCLE,
-                ("kind", "VARCHAR", "projected_stockout, capacity_overload or "
-                 "late_purchase_order."),
+                ("kind", "VARCHAR", "projected_stockout, below_safety_stock, excess_stock, "
+                 "capacity_overload, late_purchase_order, supplier_lead_time or "
+                 "biased_forecast."),
                 ("severity", "VARCHAR", "high, medium or low."),
-                ("entity", "VARCHAR", "sku@location, work centre or purchase order line."),
+                ("entity", "VARCHAR", "sku@location, work centre, purchase order line or "
+                 "supplier/sku."),
                 ("month", "DATE", "Month the alert is about."),
                 ("message", "VARCHAR", "The alert in a sentence a planner understands."),
                 ("value", "DOUBLE", "The measured value (shortage units, utilisation, days)."),

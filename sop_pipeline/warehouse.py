@@ -29,9 +29,14 @@ def connect(warehouse_dir: Path | str, read_only: bool = False) -> duckdb.DuckDB
 
 
 def ensure_output_table(con: duckdb.DuckDBPyConnection, table: OutputTable) -> None:
-    """Create a planning table with its documented columns and comments, if missing."""
+    """Create a planning table with its documented columns and comments, if missing.
+
+    A table from an earlier version gains the columns added since (empty for old cycles).
+    """
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in table.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS main.{table.name} ({columns})")
+    for name, sql_type, _ in table.columns:
+        con.execute(f"ALTER TABLE main.{table.name} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
     con.execute(f"COMMENT ON TABLE main.{table.name} IS {_quote(_table_comment(table))}")
     for name, _, description in table.columns:
         con.execute(f"COMMENT ON COLUMN main.{table.name}.{name} IS {_quote(description)}")

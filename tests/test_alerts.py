@@ -1,11 +1,12 @@
-"""Alerts of a cycle on hand-built inventory, capacity and late orders."""
+"""Alerts of a cycle on hand-built inventory, capacity, purchase lines and accuracy."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from sop_pipeline.alerts import ALERT_COLUMNS, build_alerts
+from sop_pipeline.alerts import ALERT_COLUMNS, alert_counts, build_alerts
+from sop_pipeline.inventory import project_inventory
 
 CYCLE = pd.Timestamp("2026-10-01")
 MONTHS = pd.to_datetime(["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"])
@@ -97,3 +98,234 @@ def test_no_inputs_give_empty_alerts():
     alerts = build_alerts(CYCLE, empty, empty, empty)
     assert alerts.empty
     assert list(alerts.columns) == ALERT_COLUMNS
+
+
+EMPTY = pd.DataFrame()
+
+
+def _only(alerts: pd.DataFrame, kind: str) -> pd.DataFrame:
+    assert set(alerts["kind"]) == {kind}
+    return alerts.set_index("entity")
+
+
+# --- below safety stock and excess stock, from a real projection -----------------------------
+
+
+def _projection(closing_by_sku: dict[str, float], demand_per_month: float, safety_qty: float,
+                excess_cover_days: float = 180.0):
+    """Series over Oct..Jan with flat demand; each sku's Oct closing is given."""
+    skus = list(closing_by_sku)
+    demand = pd.DataFrame({"sku": skus, "location_id": "DC1"}).merge(
+        pd.DataFrame({"month": MONTHS}), how="cross").assign(qty=demand_per_month)
+    opening = pd.DataFrame({"sku": skus, "location_id": "DC1",
+                            "on_hand_qty": [c + demand_per_month for c in closing_by_sku.values()]})
+    safety = pd.DataFrame({"sku": skus, "location_id": "DC1", "safety_stock_qty": safety_qty})
+    return project_inventory(demand, opening, demand.iloc[0:0], MONTHS, safety,
+                             excess_cover_days=excess_cover_days)
+
+
+def test_below_safety_stock_alert_at_first_month_below():
+    # demand 10 a month, safety stock 15: closing Oct..Jan = c, c-10, c-20, c-30
+    inventory = _projection({"A": 44.5, "B": 45.0, "C": 34.0, "D": 20.0}, 10.0, 15.0)
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY)
+    # D is below its safety stock in Nov but runs out in Jan: a stockout alert instead
+    assert alerts.set_index("entity").loc["D@DC1", "kind"] == "projected_stockout"
+    alerts = _only(alerts[alerts["kind"] != "projected_stockout"], "below_safety_stock")
+    # B ends Jan at 15 = its safety stock: no alert
+    assert sorted(alerts.index) == ["A@DC1", "C@DC1"]
+    a, c = alerts.loc["A@DC1"], alerts.loc["C@DC1"]
+    assert (a["month"], a["severity"], a["value"], a["threshold"]) == (MONTHS[3], "low", 14.5, 15)
+    assert (c["month"], c["severity"], c["value"], c["threshold"]) == (MONTHS[2], "medium", 14, 15)
+    assert c["message"] == ("C at DC1 is projected to fall below its safety stock in Dec 2026: "
+                            "closing stock 14 vs safety stock 15 units (1 under).")
+
+
+def test_stockout_takes_precedence_over_below_safety_stock():
+    inventory = _projection({"D": 20.0}, 10.0, 15.0)  # Oct 20, Nov 10 (below), Dec 0, Jan -10
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY)
+    assert alerts["kind"].tolist() == ["projected_stockout"]
+
+
+def test_excess_stock_alert_above_the_cover_limit():
+    # demand 30.4375 a month = 1 a day: cover in days = closing qty
+    inventory = pd.concat([
+        _projection({"A": 181.0, "B": 180.0}, 30.4375, 0.0),
+        _projection({"C": 12.0}, 0.0, 0.0),  # stock, no demand ahead
+    ], ignore_index=True)
+    alerts = _only(build_alerts(CYCLE, inventory, EMPTY, EMPTY), "excess_stock")
+    assert sorted(alerts.index) == ["A@DC1", "C@DC1"]  # B: exactly 180 days is not excess
+    a = alerts.loc["A@DC1"]
+    assert (a["month"], a["severity"], a["threshold"]) == (MONTHS[0], "low", 180.0)
+    assert a["value"] == pytest.approx(181.0)
+    assert a["message"] == ("A at DC1 holds excess stock from Oct 2026: 181 days of cover "
+                            "(181 units) vs at most 180 days.")
+    c = alerts.loc["C@DC1"]
+    assert math.isnan(c["value"])
+    assert c["message"] == ("C at DC1 holds excess stock from Oct 2026: 12 units with no demand "
+                            "in the next 3 months.")
+
+
+def test_excess_cover_days_is_a_parameter():
+    # 100 days of cover: healthy at the default 180, excess at 90
+    assert build_alerts(CYCLE, _projection({"A": 100.0}, 30.4375, 0.0), EMPTY, EMPTY).empty
+    inventory = _projection({"A": 100.0}, 30.4375, 0.0, excess_cover_days=90)
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY, excess_cover_days=90)
+    assert alerts["kind"].tolist() == ["excess_stock"] and alerts["threshold"].tolist() == [90.0]
+
+
+# --- capacity ---------------------------------------------------------------------------------
+
+
+def test_overload_message_names_the_centre_and_its_top_skus():
+    capacity = pd.DataFrame(
+        {
+            "work_center_id": ["WC1", "WC2"],
+            "name": ["Final assembly", "Paint"],
+            "month": [MONTHS[0], MONTHS[0]],
+            "required_hours": [130.0, 105.0],
+            "available_hours": [100.0, 100.0],
+            "utilisation": [1.3, 1.05],
+            "overload_hours": [30.0, 5.0],
+            "top_skus": ["BIKE-1, BIKE-2", None],
+        }
+    )
+    alerts = _only(build_alerts(CYCLE, EMPTY, capacity, EMPTY), "capacity_overload")
+    assert alerts.loc["WC1", "message"] == (
+        "Work centre WC1 (Final assembly) is loaded at 130% in Oct 2026: 130 h required vs "
+        "100 h available (30 h over). Most of the load comes from BIKE-1, BIKE-2.")
+    assert alerts.loc["WC2", "message"].endswith("(5 h over).")
+
+
+# --- purchase lines received late -------------------------------------------------------------
+
+
+def _line(order_id, due, received, ordered="2026-07-01", supplier="SUP-1", sku="A",
+          supply_type="purchase"):
+    return {"supply_type": supply_type, "order_id": order_id, "line_no": 1,
+            "supplier_id": supplier, "sku": sku, "location_id": "DC1", "quantity": 20.0,
+            "order_date": ordered, "due_date": due, "received_date": received}
+
+
+def test_lines_received_late_in_the_month_before_the_cutoff():
+    received = pd.DataFrame(
+        [
+            _line("PO-1", "2026-09-01", "2026-09-15"),  # 14 days: medium
+            _line("PO-2", "2026-08-15", "2026-09-30"),  # 46 days: high
+            _line("PO-3", "2026-09-01", "2026-09-02"),  # 1 day: low
+            _line("PO-4", "2026-09-10", "2026-09-10"),  # on time
+            _line("PO-5", "2026-09-01", "2026-10-01"),  # received at the cut-off: not yet
+            _line("PO-6", "2026-08-01", "2026-08-31"),  # received before the month
+            _line("PO-7", "2026-08-01", None),  # not received
+            _line("MO-1", "2026-09-01", "2026-09-20", supply_type="production"),
+        ]
+    )
+    alerts = _only(build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, received_orders=received),
+                   "late_purchase_order")
+    assert alerts["severity"].to_dict() == {"PO-2/1": "high", "PO-1/1": "medium",
+                                            "PO-3/1": "low"}
+    assert alerts["value"].to_dict() == {"PO-2/1": 46.0, "PO-1/1": 14.0, "PO-3/1": 1.0}
+    assert (alerts["month"] == pd.Timestamp("2026-09-01")).all()
+    assert alerts.loc["PO-1/1", "message"] == (
+        "Purchase order PO-1 line 1 from supplier SUP-1 (20 units of A for DC1) was due "
+        "2026-09-01 and received 2026-09-15, 14 days late.")
+
+
+def test_late_receipt_severity_boundaries():
+    received = pd.DataFrame([_line("PO-1", "2026-09-01", "2026-09-08"),  # 7 days: low
+                             _line("PO-2", "2026-09-01", "2026-09-09"),  # 8 days: medium
+                             _line("PO-3", "2026-08-01", "2026-08-31"),
+                             _line("PO-4", "2026-08-01", "2026-09-01")])  # 31 days: high
+    alerts = build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, received_orders=received)
+    assert alerts.set_index("entity")["severity"].to_dict() == {
+        "PO-4/1": "high", "PO-2/1": "medium", "PO-1/1": "low"}
+
+
+# --- supplier lead time -----------------------------------------------------------------------
+
+ITEMS = pd.DataFrame({"sku": ["A", "B", "C"], "lead_time_days": [30.0, 20.0, math.nan]})
+
+
+def _delivered(supplier, sku, days, received="2026-06-01"):
+    """Lines received on `received` after `days` days, due on receipt (never late)."""
+    received_on = pd.Timestamp(received)
+    return [_line(f"{supplier}-{i}", received_on, received_on, received_on - pd.Timedelta(days=d),
+                  supplier, sku) for i, d in enumerate(days)]
+
+
+def test_supplier_lead_time_alert_on_the_median_of_received_lines():
+    received = pd.DataFrame(
+        _delivered("SUP-1", "A", [40, 34, 35])  # median 35 > 33: medium
+        + _delivered("SUP-2", "A", [33, 33, 33])  # exactly 10 % longer: no alert
+        + _delivered("SUP-3", "A", [60, 60])  # two lines only
+        + _delivered("SUP-4", "B", [31, 31, 29])  # median 31 > 1.5 x 20: high
+        + _delivered("SUP-5", "C", [90, 90, 90])  # no item lead time
+        + _delivered("SUP-6", "A", [90, 90, 90], received="2025-09-30")  # over 12 months ago
+        + _delivered("SUP-7", "A", [90, 90, 90], received="2026-10-01")  # after the cut-off
+    )
+    alerts = _only(build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, received_orders=received,
+                                items=ITEMS), "supplier_lead_time")
+    assert sorted(alerts.index) == ["SUP-1/A", "SUP-4/B"]
+    sup1, sup4 = alerts.loc["SUP-1/A"], alerts.loc["SUP-4/B"]
+    assert (sup1["severity"], sup1["value"], sup1["threshold"]) == ("medium", 35.0, 30.0)
+    assert (sup4["severity"], sup4["value"], sup4["threshold"]) == ("high", 31.0, 20.0)
+    assert (alerts["month"] == CYCLE).all()
+    assert sup1["message"] == (
+        "Supplier SUP-1 takes 35 days to deliver A (median of 3 lines received in the 12 months "
+        "before the cut-off), 17% longer than the 30-day lead time planning uses: update the "
+        "item lead time or talk to the supplier.")
+
+
+def test_supplier_lead_time_high_boundary():
+    received = pd.DataFrame(_delivered("SUP-1", "A", [45, 45, 45])  # exactly 1.5 x
+                            + _delivered("SUP-2", "A", [46, 46, 46]))
+    alerts = build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, received_orders=received, items=ITEMS)
+    assert alerts.set_index("entity")["severity"].to_dict() == {"SUP-2/A": "high",
+                                                                "SUP-1/A": "medium"}
+
+
+def test_supplier_lead_time_needs_items():
+    received = pd.DataFrame(_delivered("SUP-1", "A", [90, 90, 90]))
+    assert build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, received_orders=received).empty
+    assert build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, items=ITEMS).empty
+
+
+# --- forecast bias ----------------------------------------------------------------------------
+
+
+def test_biased_forecast_alert_on_the_selected_model():
+    accuracy = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D", "E", "E", "F"],
+            "location_id": "DC1",
+            "model": ["auto_ets", "prophet", "auto_ets", "auto_ets", "auto_ets", "prophet",
+                      "auto_ets"],
+            "bias": [0.25, -0.45, 0.2, -0.19, 0.1, 0.9, math.nan],
+            "is_selected": [True, True, True, True, True, False, True],
+        }
+    )
+    alerts = _only(build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, accuracy=accuracy),
+                   "biased_forecast")
+    assert sorted(alerts.index) == ["A@DC1", "B@DC1"]  # C at 0.2 exactly: no; E: not selected
+    a, b = alerts.loc["A@DC1"], alerts.loc["B@DC1"]
+    assert (a["severity"], a["value"], a["threshold"]) == ("medium", 0.25, 0.2)
+    assert (b["severity"], b["value"], b["threshold"]) == ("high", -0.45, -0.2)
+    assert (alerts["month"] == CYCLE).all()
+    assert a["message"] == (
+        "The selected forecast (auto_ets) of A at DC1 is over-forecasting by 25% of actual "
+        "demand in its backtest (bias +0.25, limit ±0.20): review the model or override it.")
+    assert "B at DC1 is under-forecasting by 45%" in b["message"]
+
+
+# --- counts -----------------------------------------------------------------------------------
+
+
+def test_alert_counts_by_kind_and_severity(alerts):
+    assert alert_counts(alerts) == {
+        "capacity_overload/high": 2,
+        "capacity_overload/medium": 1,
+        "late_purchase_order/high": 1,
+        "late_purchase_order/medium": 1,
+        "projected_stockout/high": 1,
+        "projected_stockout/medium": 1,
+    }
+    assert alert_counts(build_alerts(CYCLE, EMPTY, EMPTY, EMPTY)) == {}

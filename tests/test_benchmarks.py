@@ -57,8 +57,9 @@ def test_pbs_accuracy_scores_every_model_and_the_selection(capsys):
     assert selected_by == 6
     assert _row(output, "selected")[1:3] == ["6", "6"]
     assert re.search(rf"plain Prophet\(\)\s+2\s+<NA>\s+{FIGURE}", output)
-    assert re.search(rf"selected vs seasonal naive: WAPE {FIGURE} vs {FIGURE}", output)
-    assert re.search(rf"selected vs AutoETS: WAPE {FIGURE} vs {FIGURE}", output)
+    assert re.search(rf"selected vs seasonal naive on its 6 series: WAPE {FIGURE} vs {FIGURE}",
+                     output)
+    assert re.search(rf"selected vs AutoETS on its \d+ series: WAPE {FIGURE} vs {FIGURE}", output)
     assert "target (selected below seasonal naive and at or below AutoETS)" in output
     assert re.search(rf"auto_ets +\d+ series, .* of volume: holdout {FIGURE} vs {FIGURE}", output)
 

@@ -63,3 +63,21 @@ def test_no_work_centers_gives_empty_plan():
     plan = capacity_plan(demand, routings, empty)
     assert plan.empty
     assert list(plan.columns) == CAPACITY_COLUMNS
+
+
+def test_calendar_month_replaces_normal_hours_and_planned_load_is_reported():
+    demand = pd.DataFrame({"sku": ["A", "A", "B"], "location_id": ["DC1"] * 3,
+                           "month": [JAN, FEB, FEB], "qty": [10.0, 40.0, 5.0]})
+    routings = pd.DataFrame({"sku": ["A", "B"], "work_center_id": ["WC1", "WC1"],
+                             "hours_per_unit": [2.0, 1.0]})
+    work_centers = pd.DataFrame({"work_center_id": ["WC1"], "available_hours_per_month": [60.0]})
+    calendar = pd.DataFrame({"work_center_id": ["WC1"], "month": [FEB],
+                             "available_hours": [30.0], "reason": ["Shutdown"]})
+    planned = pd.DataFrame({"sku": ["A", "A"], "month": [JAN, FEB], "qty": [25.0, 12.5]})
+    plan = capacity_plan(demand, routings, work_centers, calendar, planned).set_index("month")
+    assert plan.loc[JAN, "available_hours"] == 60.0 and plan.loc[FEB, "available_hours"] == 30.0
+    assert plan.loc[FEB, "required_hours"] == pytest.approx(85.0)  # 40 x 2 + 5 x 1
+    assert plan.loc[FEB, "overload_hours"] == pytest.approx(55.0)
+    assert plan.loc[JAN, "planned_hours"] == pytest.approx(50.0)  # built ahead: 25 x 2
+    assert plan.loc[FEB, "planned_utilisation"] == pytest.approx(25.0 / 30.0)
+    assert plan.loc[FEB, "top_skus"] == "A (80 h), B (5 h)"

@@ -277,7 +277,8 @@ def test_the_smallest_contract_extracts_from_another_tool_run(tmp_path, capsys):
                  "--cycle", "2026-04"]) == 0
     out = capsys.readouterr().out
     assert "extracts: 4 files, 11 rows, 0 quarantined" in out
-    assert "absent optional inputs: erp/work_centers, erp/routings" in out
+    assert ("absent optional inputs: erp/work_centers, erp/work_center_calendar, erp/routings"
+            in out)
     forecast = _read(warehouse, "SELECT * FROM main.demand_forecast WHERE is_selected")
     assert set(forecast["model"]) == {"mean"}
     by_series = forecast.groupby("sku")["forecast_qty"].first()

@@ -48,6 +48,7 @@ def test_backtest_scores_match_a_hand_computation():
     assert naive["wape"] == pytest.approx(36 * 12 / actual_sum)
     assert naive["bias"] == pytest.approx(-36 * 12 / actual_sum)
     assert naive["mase"] == pytest.approx(1.0)  # in-sample seasonal differences are 12
+    assert naive["rmse"] == pytest.approx(12.0)
     assert naive["fva"] == 0 and naive["n_obs"] == 36
 
 
