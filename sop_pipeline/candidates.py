@@ -2,8 +2,12 @@
 
 Backtest: `windows` origins `step` months apart, each forecasting `backtest_horizon` months;
 the last origin ends `backtest_horizon` months before the end of the history. Every candidate
-is scored on the same windows. statsforecast models run vectorised over the batch; Prophet
-runs per series and only where it is allowed (`prophet_ids`).
+is scored on the same windows. By default (`Backtest.refit=False`) seasonal naive, AutoETS and
+AutoTheta are fitted at the first origin and carried forward to the later ones (parameters
+kept, states updated with the new months), as a planner would between model reviews; the
+final forecast always comes from a fresh fit on the whole history. statsforecast models run
+vectorised over the batch; Prophet runs per series and only where it is allowed
+(`prophet_ids`).
 
 `ensemble_median` is the month-by-month median of the fitted members (seasonal naive, AutoETS,
 AutoTheta, Prophet where fitted), backtested on the same windows like any other candidate.
@@ -63,6 +67,10 @@ class Backtest:
     windows: int = 3
     step: int = 3
     horizon: int = 12
+    # False: statsforecast models with a forward step (seasonal naive, AutoETS, AutoTheta) are
+    # fitted at the first origin only and carried to the later ones with their parameters
+    # kept and their states updated; half the AutoETS fits. Croston SBA and Prophet refit.
+    refit: bool = False
 
     def min_months(self) -> int:
         """History needed to backtest: a full season before the first origin."""
@@ -149,8 +157,10 @@ def _statsforecast(
             continue
         sf = StatsForecast(models=candidates, freq="MS", n_jobs=1)
         if backtest is not None:
+            # Croston SBA has no forward step: its group always refits
             cv = sf.cross_validation(df=history, h=backtest.horizon, n_windows=backtest.windows,
-                                     step_size=backtest.step)
+                                     step_size=backtest.step,
+                                     refit=backtest.refit or not with_intervals)
             errors.append(_long_errors(cv, [m.alias for m in candidates]))
         levels = list(LEVELS) if with_intervals else None
         forecasts.append(_long_forecast(
