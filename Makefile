@@ -7,19 +7,30 @@ STAMP := $(VENV)/.installed
 # Run history of `make demo` and `make ui`, kept between sessions (the tests use their own).
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test ui lint clean
+.PHONY: install browser demo test ui lint clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# .duckdb1: a DuckDB 1.x client beside the venv, for the test that opens the BI serving file
+# the way a BI driver bundling an older DuckDB does.
+$(STAMP): pyproject.toml constraints.txt scripts/install_duckdb1.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	PYTHON=$(BIN)/python bash scripts/install_duckdb1.sh
 	touch $(STAMP)
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
+
+# Headless Chromium (Debian/Ubuntu package) for the S&OP pack's rendering test and screenshots;
+# without it that test skips (CI=true makes it fail).
+browser:
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { $(SUDO) apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
 # Generates the demo company on first use, runs the last 12 monthly cycles, prints a summary.
 demo: install $(DAGSTER_HOME)/dagster.yaml
@@ -35,4 +46,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) warehouse demo_data .dagster_home dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .duckdb1 warehouse demo_data .dagster_home dbt_project/target dbt_project/logs

@@ -10,7 +10,7 @@ from dagster import (
 )
 
 from assets.dbt import model_keys
-from assets.planning import PLANNING, cycle_of, write_cycle_table
+from assets.planning import PLANNING, cycle_of, monthly_chart, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.hierarchy import coherence_gap
 from sop_pipeline.planning import consensus_stage, demand_stage
@@ -46,6 +46,7 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
             selected_forecast_qty=float(
                 forecast.loc[forecast["is_selected"], "forecast_qty"].sum()
             ),
+            chart=monthly_chart(forecast[forecast["is_selected"]], "forecast_qty"),
         )
         yield write_cycle_table(
             con, context, "forecast_accuracy", accuracy,
@@ -82,6 +83,7 @@ def consensus_demand(context: AssetExecutionContext, sop: SopSettings):
             consensus_value=float(consensus["consensus_value"].sum()),
             crm_pipeline_qty=float(consensus["crm_pipeline_qty"].sum()),
             overridden_cells=len(overridden), overrides_outside_horizon=ignored,
+            chart=monthly_chart(consensus, "consensus_qty"),
         )
         yield write_cycle_table(con, context, "demand_hierarchy", hierarchy)
     gap = coherence_gap(hierarchy.rename(columns={"consensus_qty": "qty"}))

@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from assets.partitions import cycle_partitions
 from assets.resources import WAREHOUSE_POOL
 from sop_pipeline.cycle import parse_month
+from sop_pipeline.pack import sparkline_markdown
 from sop_pipeline.warehouse import replace_cycle_rows
 
 PREVIEW_ROWS = 10
@@ -35,6 +36,16 @@ def write_cycle_table(
             **metadata,
         },
     )
+
+
+def monthly_chart(frame: pd.DataFrame, column: str, how: str = "sum") -> MetadataValue:
+    """A small unicode chart of `column` aggregated by month, for the asset's metadata."""
+    if frame.empty:
+        return MetadataValue.md("_no rows_")
+    by_month = frame.groupby("month")[column].agg(how).sort_index()
+    first, last = by_month.index[0], by_month.index[-1]
+    return MetadataValue.md(f"{column} ({how}) by month, {first:%Y-%m} to {last:%Y-%m}: "
+                            + sparkline_markdown(by_month.to_list()))
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -4,7 +4,7 @@
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
 from assets.dbt import model_keys
-from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
+from assets.planning import PLANNING, cycle_of, markdown_table, monthly_chart, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.planning import capacity_stage, inventory_stage, supply_stage
 
@@ -35,6 +35,8 @@ def supply_plan(context: AssetExecutionContext, sop: SopSettings):
             planned_purchase_units=float(plan["planned_purchase_qty"].sum()),
             unmet_units=float(plan["unmet_qty"].sum()),
             unmet_by_month=MetadataValue.md(markdown_table(unmet[unmet["unmet_qty"] > 0])),
+            chart=monthly_chart(plan.assign(planned_qty=plan["planned_production_qty"]
+                                            + plan["planned_purchase_qty"]), "planned_qty"),
             **{f"lp_{key}": value for key, value in stats.items()
                if isinstance(value, (int, float, str))},
         )
@@ -58,6 +60,7 @@ def capacity_plan(context: AssetExecutionContext, sop: SopSettings):
             peak_planned_utilisation=(float(plan["planned_utilisation"].max())
                                       if len(plan) else 0.0),
             overloaded_centre_months=len(overloaded),
+            chart=monthly_chart(plan, "utilisation", "max"),
         )
 
 
@@ -76,4 +79,5 @@ def inventory_projection(context: AssetExecutionContext, sop: SopSettings):
             con, context, "inventory_projection", projection,
             sku_locations=int(projection[["sku", "location_id"]].drop_duplicates().shape[0]),
             **{f"sku_locations_with_{status}": int(count) for status, count in by_status.items()},
+            chart=monthly_chart(projection, "closing_qty"),
         )

@@ -20,9 +20,15 @@ from sop_pipeline.events import event_calendar, learned_skus, series_regressor
 from sop_pipeline.forecast import ForecastSettings, forecast_demand, split_series_id
 from sop_pipeline.hierarchy import roll_up
 from sop_pipeline.inventory import open_supply_at_cutoff, project_inventory, safety_stock
+from sop_pipeline.summary import cycle_summary
 from sop_pipeline.supply_plan import SupplyPlan, SupplySettings, plan_supply
 from sop_pipeline.tables import OUTPUT_TABLES
-from sop_pipeline.variance import forecast_vs_actual
+from sop_pipeline.variance import (
+    budget_gap,
+    forecast_vs_actual,
+    plan_vs_actual,
+    waterfall_by_family,
+)
 from sop_pipeline.warehouse import ensure_output_table
 
 
@@ -214,14 +220,20 @@ def work_centers_of(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Da
     return centres, calendar
 
 
-def variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
-    """Forecasts earlier cycles made for the month that just closed, against its actual."""
-    target_month = cycle_month - pd.offsets.MonthBegin(1)
+def variance_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecasts earlier cycles made for the month that just closed, against its actual:
+    (rows per sku x location x lag, the waterfall by family and lag)."""
+    target_month = _previous_month(cycle_month)
     ensure_output_table(con, OUTPUT_TABLES["demand_forecast"])
     forecasts = con.execute(
-        """SELECT cycle_month, sku, location_id, month, forecast_qty AS qty
+        """SELECT cycle_month, sku, location_id, month,
+                  max(forecast_qty) FILTER (WHERE is_selected) AS qty,
+                  max(forecast_qty) FILTER (WHERE model = 'seasonal_naive') AS naive_qty
            FROM main.demand_forecast
-           WHERE is_selected AND month = ? AND cycle_month <= ?""",
+           WHERE month = ? AND cycle_month <= ?
+           GROUP BY ALL HAVING qty IS NOT NULL""",
         [target_month.date(), target_month.date()],
     ).df()
     actuals = con.execute(
@@ -229,7 +241,52 @@ def variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) ->
            FROM marts.fct_monthly_demand WHERE month = ?""",
         [target_month.date()],
     ).df()
-    return forecast_vs_actual(_as_months(forecasts), _as_months(actuals), target_month)
+    items = con.execute("SELECT sku, family FROM marts.dim_items").df()
+    detail = forecast_vs_actual(_as_months(forecasts), _as_months(actuals), target_month, items)
+    return detail, waterfall_by_family(detail)
+
+
+def plan_variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                        ) -> pd.DataFrame:
+    """The supply plan of the month that just closed (its own cycle's) vs what came in."""
+    target_month = _previous_month(cycle_month)
+    plan = _cycle_rows(con, "supply_plan", target_month)
+    orders = _as_months(con.execute("SELECT * FROM marts.fct_supply_orders").df())
+    for column in ("due_date", "received_date"):
+        orders[column] = pd.to_datetime(orders[column])
+    items = con.execute("SELECT sku, family, unit_cost FROM marts.dim_items").df()
+    return plan_vs_actual(plan, orders, items, target_month)
+
+
+def budget_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+                 ) -> pd.DataFrame:
+    """Consensus (and actuals of closed months) vs budget by family and month."""
+    budget = _as_months(con.execute(
+        "SELECT month, family, volume, revenue FROM marts.fct_budget").df())
+    consensus = _as_months(con.execute(
+        """SELECT family, month, sum(consensus_qty) AS qty, sum(consensus_value) AS value
+           FROM main.consensus_demand WHERE cycle_month = ? GROUP BY ALL""",
+        [cycle_month.date()],
+    ).df())
+    actuals = _as_months(con.execute(
+        """SELECT family, month, sum(order_qty) AS qty, sum(net_amount) AS value
+           FROM marts.fct_monthly_demand WHERE month < ? GROUP BY ALL""",
+        [cycle_month.date()],
+    ).df())
+    return budget_gap(budget, consensus, actuals, cycle_month,
+                      horizon_months(cycle_month, horizon)[-1])
+
+
+def summary_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """The cycle's headline figures from its rows of the other output tables."""
+    return cycle_summary(
+        cycle_month,
+        **{name: _cycle_rows(con, table, cycle_month) for name, table in (
+            ("waterfall", "variance_forecast_by_family"), ("budget", "variance_budget"),
+            ("capacity", "capacity_plan"), ("inventory", "inventory_projection"),
+            ("supply", "supply_plan"), ("alerts", "alerts"))},
+        items=con.execute("SELECT sku, unit_cost FROM marts.dim_items").df(),
+    )
 
 
 def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
@@ -287,6 +344,10 @@ def _cycle_rows(
         [cycle_month.date()],
     ).df()
     return _as_months(frame)
+
+
+def _previous_month(cycle_month: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(cycle_month) - pd.offsets.MonthBegin(1)
 
 
 def _as_months(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from sop_pipeline.pack import pack_path
+from sop_pipeline.publish import read_manifest
 from sop_pipeline.tables import OUTPUT_TABLES
 
 
@@ -28,7 +30,16 @@ def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
         return "\n".join(lines)
     lines.append(f"Latest cycle {latest:%Y-%m}:")
     lines.extend(f"  {text}" for text in _headlines(con, latest, present))
-    lines.append(f"Query them with: duckdb -readonly {database}")
+    pack = pack_path(database.parent, latest)
+    if pack.exists():
+        lines.append(f"S&OP pack: {pack}")
+    manifest = read_manifest(database.parent)
+    if manifest is not None:
+        lines.append(f"For BI tools (read-only, never locked by a run): {database.parent}/"
+                     f"published/sop_serving.duckdb and published/parquet/current/*.parquet "
+                     f"(version {manifest['version']})")
+    else:
+        lines.append(f"Query them with: duckdb -readonly {database}")
     return "\n".join(lines)
 
 

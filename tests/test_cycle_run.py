@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -122,10 +123,13 @@ def test_conflicting_overrides_fail_the_cycle_with_the_rows_named(company, tmp_p
     _append_csv(broken / "plan/overrides.csv", [
         {**first, "sku": "", "family": family, "quantity": "", "pct_change": "0.05",
          "reason": "second opinion"}])
+    published = _publication(warehouse)
     assert main(["run", "--extracts", str(broken), "--warehouse", str(warehouse),
                  "--cycle", "2026-10"]) == 1
     err = capsys.readouterr().err
     assert "plan/overrides" in err and "conflicts with row 1" in err
+    # the run failed mid-way (after the forecast): the last publication stays as it was
+    assert _publication(warehouse) == published
 
 
 def test_alerts_name_what_they_are_about(company):
@@ -153,6 +157,7 @@ def test_a_failed_run_leaves_the_outputs_as_they_were(company, tmp_path, capsys)
     _, warehouse = company
     before = {name: _read(warehouse, f"SELECT * FROM main.{name} ORDER BY ALL")
               for name in OUTPUT_TABLES}
+    published = _publication(warehouse)
     broken = tmp_path / "broken"
     generate_company(broken, skus=6, locations=2, years=3, seed=3, end_month="2026-09")
     path = broken / "erp/items.csv"
@@ -170,6 +175,7 @@ def test_a_failed_run_leaves_the_outputs_as_they_were(company, tmp_path, capsys)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(
             frame, _read(warehouse, f"SELECT * FROM main.{name} ORDER BY ALL"), obj=name)
+    assert _publication(warehouse) == published
 
 
 def test_a_distributor_without_work_centres_gets_a_plan(tmp_path, capsys):
@@ -185,10 +191,61 @@ def test_a_distributor_without_work_centres_gets_a_plan(tmp_path, capsys):
 
 
 def _copy_warehouse(warehouse, tmp_path):
+    """The working file and the last publication, copied."""
     copy = tmp_path / "warehouse"
     copy.mkdir()
     shutil.copy(database_path(warehouse), database_path(copy))
+    shutil.copytree(warehouse / "published", copy / "published", symlinks=True)
     return copy
+
+
+def _publication(warehouse) -> tuple[bytes, str, str]:
+    """The serving file's bytes, the manifest, and where parquet/current points."""
+    published = warehouse / "published"
+    return ((published / "sop_serving.duckdb").read_bytes(),
+            (published / "manifest.json").read_text(),
+            os.readlink(published / "parquet" / "current"))
+
+
+READER = """
+import json, pathlib, sys, time
+import duckdb
+serving, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+reads, errors = 0, []
+while not stop.exists() or reads == 0:
+    try:
+        with duckdb.connect(serving, read_only=True) as con:
+            consensus = con.execute("SELECT sum(consensus_qty) FROM consensus_demand "
+                                    "WHERE location_id IS NOT NULL").fetchone()[0]
+            total = con.execute("SELECT sum(consensus_qty) FROM demand_hierarchy "
+                                "WHERE level = 'total' AND location_id = 'all'").fetchone()[0]
+            cycles = con.execute("SELECT count(*) FROM cycle_summary").fetchone()[0]
+        if abs(consensus - total) > 1e-6 * max(1.0, abs(total)) or cycles < 3:
+            errors.append(f"inconsistent: {consensus} vs {total}, {cycles} cycles")
+        reads += 1
+    except Exception as exc:
+        errors.append(repr(exc))
+    time.sleep(0.2)
+print(json.dumps({"reads": reads, "errors": errors[:5]}))
+"""
+
+
+def test_bi_readers_read_a_consistent_publication_while_a_cycle_runs(company, tmp_path):
+    extracts, warehouse = company
+    serving = warehouse / "published" / "sop_serving.duckdb"
+    version = json.loads((warehouse / "published" / "manifest.json").read_text())["version"]
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(serving), str(stop)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert run_cycles([CYCLES[2]], extracts, warehouse)
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=120)
+    result = json.loads(out)
+    assert result["errors"] == [] and result["reads"] >= 5, result
+    manifest = json.loads((warehouse / "published" / "manifest.json").read_text())
+    assert manifest["version"] == version + 1  # the run published once, at its end
 
 
 def _cycle_outputs(warehouse, cycle: str) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,80 @@
+"""Report stage: the headline figures, the S&OP pack and the publication for BI tools."""
+
+
+import numpy as np
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from assets.planning import PLANNING, cycle_of, write_cycle_table
+from assets.resources import SopSettings
+from sop_pipeline.pack import pack_problems, pack_sections, write_pack
+from sop_pipeline.planning import summary_stage
+from sop_pipeline.publish import publish
+from sop_pipeline.tables import OUTPUT_TABLES
+
+PLANNING_TABLES = [AssetKey(name) for name in OUTPUT_TABLES if name != "cycle_summary"]
+
+
+@asset(
+    deps=PLANNING_TABLES, group_name="report", **PLANNING,
+    description=OUTPUT_TABLES["cycle_summary"].description,
+)
+def cycle_summary(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        row = summary_stage(con, cycle_of(context))
+        figures = {column: float(value) for column, value in row.iloc[0].items()
+                   if isinstance(value, (int, float, np.number)) and not np.isnan(value)}
+        return write_cycle_table(con, context, "cycle_summary", row, **figures)
+
+
+@asset(
+    deps=[AssetKey("cycle_summary"), *PLANNING_TABLES], group_name="report",
+    **{**PLANNING, "kinds": {"html", "plotly"}},
+    description="The S&OP pack: one self-contained HTML report of the cycle for the S&OP "
+                "meeting (demand, capacity, inventory risk, gap to budget, forecast waterfall, "
+                "top alerts).",
+    check_specs=[AssetCheckSpec("pack_is_complete", asset="sop_pack",
+                                description="Every section is present, every chart has data, "
+                                            "nothing is loaded from the network.")],
+)
+def sop_pack(context: AssetExecutionContext, sop: SopSettings):
+    cycle_month = cycle_of(context)
+    with sop.connect() as con:
+        path = write_pack(con, cycle_month, sop.warehouse_path())
+    problems = pack_problems(path.read_text())
+    context.log.info(f"S&OP pack of {context.partition_key}: {path}")
+    yield MaterializeResult(metadata={
+        "path": MetadataValue.path(str(path)),
+        "size_mib": round(path.stat().st_size / 2**20, 2),
+        "sections": ", ".join(pack_sections()),
+    })
+    yield AssetCheckResult(check_name="pack_is_complete", passed=not problems,
+                           metadata={"problems": "; ".join(problems) or "none"})
+
+
+@asset(
+    deps=[*PLANNING_TABLES, AssetKey("cycle_summary"), AssetKey("sop_pack")],
+    group_name="report",
+    **{**PLANNING, "kinds": {"duckdb", "parquet"}},
+    description="The output tables copied for BI tools to a serving DuckDB file (readable by "
+                "DuckDB 0.10 and later) and to Parquet, swapped in atomically after a "
+                "successful cycle.",
+)
+def published_tables(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        publication = publish(con, sop.warehouse_path(), OUTPUT_TABLES)
+    context.log.info(f"published version {publication.version} to "
+                     f"{publication.serving_path} in {publication.seconds:.1f} s")
+    return MaterializeResult(metadata={
+        "serving_file": MetadataValue.path(str(publication.serving_path)),
+        "parquet_dir": MetadataValue.path(str(publication.parquet_dir)),
+        "version": publication.version,
+        **{f"rows/{name}": rows for name, rows in publication.tables.items()},
+    })

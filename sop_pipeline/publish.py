@@ -1,0 +1,439 @@
+"""Publishing: copy the planning tables out of the working file for BI readers, atomically.
+
+The pipeline's working file (`warehouse/sop.duckdb`) is held by one writing process, and
+DuckDB lets no other process open a file while a writer holds it. BI tools therefore never
+touch it: after a successful cycle the published tables are copied to
+
+    <warehouse_dir>/published/
+        sop_serving.duckdb          every published table, with table and column comments
+        parquet/current -> v000042  symlink to the newest version directory
+        parquet/v000042/<table>.parquet
+        parquet/v000041/...         the version before, kept for readers still on it
+        manifest.json               version, published_at, and per table rows + cycle months
+
+Atomicity (POSIX): each piece is built under a temporary name in its own directory, flushed
+to disk (CHECKPOINT, fsync) and then swapped in by one `os.replace` (a rename):
+- `sop_serving.duckdb` is replaced whole. A reader that has the old file open keeps reading
+  the old file (its inode lives on until closed); a connection opened afterwards sees the new
+  one. Readers never wait for the pipeline and never see a half-written file.
+- `parquet/current` is a symlink repointed by renaming a new symlink over it. Each version
+  directory is complete before it is pointed at; the new and the previous version are kept
+  (a reader that resolved `current` just before a publish still finds its files), older ones
+  are deleted.
+- `manifest.json` is swapped last, so it never names a version that is not fully in place.
+The three are swapped one after the other, not together: for a moment the serving file can
+be one version ahead of the Parquet. Everything that can fail for want of a table, a type or
+disk space happens before the first rename; such a failure (`PublishError` for a missing
+table) renames nothing and removes its temporary files: the last good publication stays as
+it was. One publisher at a time (the pipeline's single writer).
+
+The serving file is written in storage format v0.10.0 (`STORAGE_VERSION`, file format number
+64): the oldest DuckDB 2.0 writes (older version strings give the same) and one that holds
+every type of the planning tables, so DuckDB 0.10, every 1.x (which BI drivers bundle) and
+2.x open it. DuckDB 2.0's default format cannot be opened before 2.0. Column types newer than
+that format are refused with `PublishError`.
+
+How to connect (always read-only; a read-write connection would lock out the other readers):
+- DuckDB / Python:   duckdb.connect("warehouse/published/sop_serving.duckdb", read_only=True)
+- DuckDB SQL / BI:   ATTACH 'warehouse/published/sop_serving.duckdb' AS sop (READ_ONLY)
+- Parquet:           read 'warehouse/published/parquet/current/<table>.parquet'; to read several
+                     tables of one version, resolve `current` once (os.path.realpath) and read
+                     the files of that directory.
+A process sees a new publication only on a new database instance: DuckDB shares one instance
+per path inside a process, so close every connection to the serving file (or ATTACH it from a
+fresh in-memory connection) to pick up a newer version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from sop_pipeline.tables import OUTPUT_TABLES
+
+PUBLISHED_DIR = "published"
+SERVING_NAME = "sop_serving.duckdb"
+PARQUET_DIR = "parquet"
+CURRENT_LINK = "current"
+MANIFEST_NAME = "manifest.json"
+# Oldest storage format holding every type below; DuckDB writes anything older as this one.
+STORAGE_VERSION = "v0.10.0"
+
+# Column types the v0.10.0 storage format holds (lists of them too). Newer types (BIGNUM,
+# VARIANT, ...) would be written all the same but break DuckDB 1.x readers: refuse them.
+_READABLE_TYPES = frozenset({
+    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME",
+    "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE",
+    "TIME WITH TIME ZONE", "INTERVAL", "VARCHAR", "BLOB", "UUID",
+})
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VERSION_DIR = re.compile(r"^v(\d+)$")
+_TEMP_PREFIX = ".tmp-"
+_ATTACH_ALIAS = "_sop_serving_new"
+
+
+class PublishError(RuntimeError):
+    """Publishing refused or failed; the previous publication is left in place."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    serving_path: Path
+    parquet_dir: Path  # the stable `parquet/current` path
+    manifest_path: Path
+    version: int
+    tables: dict[str, int]  # table name -> rows
+    seconds: float
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    tables: Iterable[str],
+    *,
+    comments: dict[str, tuple[str, dict[str, str]]] | None = None,
+) -> Publication:
+    """Publish `tables` of `con`'s main schema to the serving file and Parquet, atomically.
+
+    Comments come from the working file's own table and column comments, else from the
+    declarations in `sop_pipeline.tables`; `comments` (table -> (table comment, column ->
+    comment)) overrides both.
+    """
+    started = time.perf_counter()
+    names = list(dict.fromkeys(tables))
+    source_db = con.execute("SELECT current_database()").fetchone()[0]
+    columns = _check_tables(con, source_db, names)
+    table_comments = _comments(con, source_db, names, comments or {})
+
+    published = Path(warehouse_dir) / PUBLISHED_DIR
+    parquet_root = published / PARQUET_DIR
+    parquet_root.mkdir(parents=True, exist_ok=True)
+    version = _next_version(published)
+    version_name = f"v{version:06d}"
+    token = f"{_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    serving_tmp = published / f"{token}-{SERVING_NAME}"
+    parquet_tmp = parquet_root / f"{token}-{version_name}"
+    link_tmp = parquet_root / f"{token}-{CURRENT_LINK}"
+    manifest_tmp = published / f"{token}-{MANIFEST_NAME}"
+    current = parquet_root / CURRENT_LINK
+    previous = _link_target(current)
+
+    try:
+        rows = {name: _count(con, source_db, name) for name in names}
+        cycle_months = {
+            name: _cycle_months(con, source_db, name)
+            for name in names if "cycle_month" in columns[name]
+        }
+        _write_serving_file(con, source_db, names, table_comments, serving_tmp)
+        _write_parquet(con, source_db, names, parquet_tmp)
+        manifest = _manifest(version, version_name, names, rows, cycle_months)
+        _write_json(manifest_tmp, manifest)
+        os.symlink(version_name, link_tmp)
+
+        # Swap in: everything above is complete and on disk; each rename is atomic.
+        os.replace(parquet_tmp, parquet_root / version_name)
+        _fsync_dir(parquet_root)
+        _remove(published / f"{SERVING_NAME}.wal")  # never left by read-only readers
+        os.replace(serving_tmp, published / SERVING_NAME)
+        os.replace(link_tmp, current)
+        _fsync_dir(parquet_root)
+        os.replace(manifest_tmp, published / MANIFEST_NAME)
+        _fsync_dir(published)
+    except BaseException:
+        for leftover in (serving_tmp, Path(f"{serving_tmp}.wal"), link_tmp, manifest_tmp):
+            _remove(leftover)
+        shutil.rmtree(parquet_tmp, ignore_errors=True)
+        if _link_target(current) != version_name:
+            shutil.rmtree(parquet_root / version_name, ignore_errors=True)
+        raise
+
+    _prune(parquet_root, keep={version_name, previous})
+    return Publication(
+        serving_path=published / SERVING_NAME,
+        parquet_dir=current,
+        manifest_path=published / MANIFEST_NAME,
+        version=version,
+        tables=rows,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def read_manifest(warehouse_dir: Path) -> dict | None:
+    """The manifest of the last publication, or None before the first one."""
+    path = Path(warehouse_dir) / PUBLISHED_DIR / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def _check_tables(
+    con: duckdb.DuckDBPyConnection, source_db: str, names: list[str]
+) -> dict[str, dict[str, str]]:
+    """Column name -> type of each table; PublishError for a bad name, missing table or type."""
+    if not names:
+        raise PublishError("no tables to publish")
+    bad = [name for name in names if not _TABLE_NAME.match(name)]
+    if bad:
+        raise PublishError(f"not a plain table name: {', '.join(map(repr, bad))}")
+    found = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND schema_name = 'main' AND list_contains(?, table_name) "
+        "ORDER BY table_name, column_index",
+        [source_db, names],
+    ).fetchall()
+    columns: dict[str, dict[str, str]] = {}
+    for table, column, data_type in found:
+        columns.setdefault(table, {})[column] = data_type
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise PublishError(
+            f"cannot publish: table(s) {', '.join(missing)} not found in {source_db}.main; "
+            "the previous publication is left in place"
+        )
+    unreadable = [
+        f"{table}.{column} {data_type}"
+        for table, types in columns.items()
+        for column, data_type in types.items()
+        if not _readable(data_type)
+    ]
+    if unreadable:
+        raise PublishError(
+            f"column type(s) not held by storage format {STORAGE_VERSION} (DuckDB 1.x readers): "
+            + ", ".join(unreadable)
+        )
+    return columns
+
+
+def _readable(data_type: str) -> bool:
+    base = re.sub(r"(\[\d*\])+$", "", data_type)  # lists and arrays of a readable type
+    return re.sub(r"\(.*\)$", "", base) in _READABLE_TYPES  # DECIMAL(18,3)
+
+
+def _comments(
+    con: duckdb.DuckDBPyConnection,
+    source_db: str,
+    names: list[str],
+    overrides: dict[str, tuple[str, dict[str, str]]],
+) -> dict[str, tuple[str | None, dict[str, str]]]:
+    """Table comment and column comments per table: overrides, else source, else declared."""
+    source_tables = dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = ? "
+        "AND schema_name = 'main' AND comment IS NOT NULL AND comment <> ''",
+        [source_db],
+    ).fetchall())
+    source_columns: dict[str, dict[str, str]] = {}
+    for table, column, comment in con.execute(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = ? "
+        "AND schema_name = 'main' AND comment IS NOT NULL AND comment <> ''",
+        [source_db],
+    ).fetchall():
+        source_columns.setdefault(table, {})[column] = comment
+
+    result = {}
+    for name in names:
+        declared = OUTPUT_TABLES.get(name)
+        table_comment = source_tables.get(name)
+        column_comments: dict[str, str] = {}
+        if declared is not None:
+            table_comment = table_comment or (
+                f"{declared.description} Grain: {', '.join(declared.grain)}."
+            )
+            column_comments = {column: text for column, _, text in declared.columns}
+        column_comments |= source_columns.get(name, {})
+        if name in overrides:
+            table_comment = overrides[name][0] or table_comment
+            column_comments |= overrides[name][1]
+        result[name] = (table_comment, column_comments)
+    return result
+
+
+def _write_serving_file(
+    con: duckdb.DuckDBPyConnection,
+    source_db: str,
+    names: list[str],
+    comments: dict[str, tuple[str | None, dict[str, str]]],
+    path: Path,
+) -> None:
+    """A complete serving file at `path`: tables, comments, checkpointed, closed, fsynced."""
+    con.execute(
+        f"ATTACH {_literal(path)} AS {_ATTACH_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
+    )
+    try:
+        con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
+        try:
+            _create_serving_tables(con, source_db, names, comments)
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
+        con.execute(f"CHECKPOINT {_ATTACH_ALIAS}")
+    finally:
+        con.execute(f"DETACH {_ATTACH_ALIAS}")
+    if Path(f"{path}.wal").exists():
+        raise PublishError(f"serving file {path} left a WAL after CHECKPOINT")
+    _fsync(path)
+
+
+def _create_serving_tables(
+    con: duckdb.DuckDBPyConnection,
+    source_db: str,
+    names: list[str],
+    comments: dict[str, tuple[str | None, dict[str, str]]],
+) -> None:
+    """Copy each table with its comments into the attached serving file."""
+    for name in names:
+        target = f"{_ATTACH_ALIAS}.main.{_ident(name)}"
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {_source(source_db, name)}")
+        table_comment, column_comments = comments[name]
+        if table_comment:
+            con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")
+        existing = {row[0] for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
+            "AND table_name = ?", [_ATTACH_ALIAS, name]).fetchall()}
+        for column, text in column_comments.items():
+            if column in existing:
+                con.execute(
+                    f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}"
+                )
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, source_db: str, names: list[str], directory: Path
+) -> None:
+    """One Parquet file per table in a new directory, fsynced."""
+    directory.mkdir()
+    for name in names:
+        path = directory / f"{name}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM {_source(source_db, name)}) TO {_literal(path)} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        _fsync(path)
+    _fsync_dir(directory)
+
+
+def _manifest(
+    version: int,
+    version_name: str,
+    names: list[str],
+    rows: dict[str, int],
+    cycle_months: dict[str, list[str]],
+) -> dict:
+    return {
+        "version": version,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "serving_file": SERVING_NAME,
+        "storage_version": STORAGE_VERSION,
+        "parquet_dir": f"{PARQUET_DIR}/{version_name}",
+        "cycle_months": sorted({month for months in cycle_months.values() for month in months}),
+        "tables": {
+            name: {"rows": rows[name], "cycle_months": cycle_months.get(name, [])}
+            for name in names
+        },
+    }
+
+
+def _next_version(published: Path) -> int:
+    """One above both the manifest's version and every version directory on disk."""
+    manifest = read_manifest(published.parent) or {}
+    on_disk = [
+        int(match.group(1))
+        for entry in (published / PARQUET_DIR).iterdir()
+        if (match := _VERSION_DIR.match(entry.name))
+    ]
+    return max([int(manifest.get("version", 0)), *on_disk]) + 1
+
+
+def _prune(parquet_root: Path, keep: set[str | None]) -> None:
+    """Delete version directories but the new and the previous one, and stale temp files.
+
+    Best effort: the publication is already in place, so a file that will not go stays.
+    """
+    stale = [
+        entry for entry in parquet_root.iterdir()
+        if entry.name not in keep and entry.name != CURRENT_LINK
+        and (_VERSION_DIR.match(entry.name) or entry.name.startswith(_TEMP_PREFIX))
+    ]
+    stale += parquet_root.parent.glob(f"{_TEMP_PREFIX}*")
+    for entry in stale:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _link_target(link: Path) -> str | None:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return None
+
+
+def _count(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {_source(source_db, name)}").fetchone()[0]
+
+
+def _cycle_months(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> list[str]:
+    found = con.execute(
+        f"SELECT DISTINCT cycle_month FROM {_source(source_db, name)} "
+        "WHERE cycle_month IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [str(row[0]) for row in found]
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    with open(path, "w") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _source(source_db: str, name: str) -> str:
+    return f"{_ident(source_db)}.main.{_ident(name)}"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
