@@ -6,7 +6,8 @@ purchase order line or the supplier), and the value that tripped it against its 
 "The cycle's first 3 months" means months before cycle_month + 3 months.
 
 - projected_stockout: one per sku@location, at the first month its projected status is
-  'stockout' (closing stock below zero); value = shortage qty, threshold 0; high within the
+  'stockout' (demand the supply plan cannot meet, or closing stock below zero); value =
+  shortage qty (the unmet demand, or minus the closing stock), threshold 0; high within the
   cycle's first 3 months, else medium.
 - below_safety_stock: one per sku@location without a stockout alert, at the first month its
   status is 'below_safety_stock' (0 <= closing < safety stock); value = closing qty,
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sop_pipeline.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
@@ -124,10 +126,14 @@ def alert_counts(alerts: pd.DataFrame) -> dict[str, int]:
 
 
 def _stockout_alerts(cutoff: pd.Timestamp, inventory: pd.DataFrame) -> list[dict[str, object]]:
-    """The first month each sku@location closes below zero (status 'stockout')."""
+    """The first month each sku@location runs short (status 'stockout')."""
     if inventory.empty:
         return []
-    first = _first_month(inventory[inventory["closing_qty"] < 0])
+    unmet = inventory["unmet_qty"] if "unmet_qty" in inventory else 0.0
+    short = inventory.assign(shortage=np.maximum(unmet, -inventory["closing_qty"]))
+    # the projection's status allows for float noise; a bare frame counts any shortage
+    at_risk = short["status"] == "stockout" if "status" in short else short["shortage"] > 0
+    first = _first_month(short[at_risk])
     high_until = cutoff + pd.DateOffset(months=STOCKOUT_HIGH_MONTHS)
     return [
         {
@@ -137,10 +143,10 @@ def _stockout_alerts(cutoff: pd.Timestamp, inventory: pd.DataFrame) -> list[dict
             "month": row.month,
             "message": (
                 f"{row.sku} at {row.location_id} is projected to run out of stock in "
-                f"{row.month:%b %Y} with the stock on hand and the open orders: closing stock "
-                f"{_number(row.closing_qty)}, short by {_number(-row.closing_qty)} units."
+                f"{row.month:%b %Y} with the stock on hand, the open orders and the supply "
+                f"plan: short by {_number(row.shortage)} units."
             ),
-            "value": -row.closing_qty,
+            "value": row.shortage,
             "threshold": 0.0,
         }
         for row in first.itertuples(index=False)

@@ -42,7 +42,11 @@ Projected inventory (project_inventory), per sku x location x horizon month:
   demand_qty of the current month and the next 2 horizon months (fewer at the horizon's end),
   divided by 30.4375 days per month. It is 0 when closing_qty <= 0, and empty (NaN) when
   closing_qty > 0 and there is no demand ahead.
-- status, the first rule that holds: 'stockout' when closing_qty < 0; 'below_safety_stock'
+- unmet_qty: demand the supply plan cannot meet (lost, not backordered, as in the plan), so
+  closing = opening + receipts - (demand - unmet) and the projection matches the plan; 0
+  without a plan.
+- status, the first rule that holds: 'stockout' when closing_qty < 0 or demand goes unmet;
+  'below_safety_stock'
   when 0 <= closing_qty < safety_stock_qty; 'excess' when days_of_cover > excess_cover_days
   (default 180) or closing_qty > 0 with no demand ahead; 'healthy' otherwise. Comparisons
   allow QTY_TOLERANCE (1e-6 units) of float noise: a plan that holds exactly its safety
@@ -83,12 +87,13 @@ PROJECTION_COLUMNS = [
     "planned_receipts_qty",
     "receipts_qty",
     "demand_qty",
+    "unmet_qty",
     "closing_qty",
     "safety_stock_qty",
     "days_of_cover",
     "status",
 ]
-_QTY_COLUMNS = PROJECTION_COLUMNS[3:11]
+_QTY_COLUMNS = PROJECTION_COLUMNS[3:12]
 
 
 def safety_stock(
@@ -159,13 +164,15 @@ def project_inventory(
     months: Iterable[pd.Timestamp],
     safety: pd.DataFrame | None = None,
     excess_cover_days: float = EXCESS_COVER_DAYS,
+    unmet: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Roll stock forward month by month (closing = opening + receipts - demand) and rate it.
+    """Roll stock forward (closing = opening + receipts - (demand - unmet)) and rate it.
 
     One row per sku x location (union of demand, opening and receipts) x horizon month, in
     PROJECTION_COLUMNS. demand: sku, location_id, month, qty; receipts: the same plus an
     optional kind ('scheduled' | 'planned'); opening: sku, location_id, on_hand_qty; safety:
-    sku, location_id, safety_stock_qty (e.g. safety_stock output).
+    sku, location_id, safety_stock_qty (e.g. safety_stock output); unmet: sku, location_id,
+    month, qty (the supply plan's unmet demand).
     """
     horizon = sorted({_month_start(month) for month in months})
     keys = pd.concat([demand[KEY], opening[KEY], receipts[KEY]]).drop_duplicates()
@@ -179,6 +186,8 @@ def project_inventory(
         grid.merge(_monthly(scheduled, "scheduled_receipts_qty"), on=[*KEY, "month"], how="left")
         .merge(_monthly(planned, "planned_receipts_qty"), on=[*KEY, "month"], how="left")
         .merge(_monthly(demand, "demand_qty"), on=[*KEY, "month"], how="left")
+        .merge(_monthly(unmet if unmet is not None else demand.iloc[0:0], "unmet_qty"),
+               on=[*KEY, "month"], how="left")
         .merge(_on_hand(opening), on=KEY, how="left")
         .merge(_safety_stock_of(safety), on=KEY, how="left")
         .fillna(
@@ -186,6 +195,7 @@ def project_inventory(
                 "scheduled_receipts_qty": 0.0,
                 "planned_receipts_qty": 0.0,
                 "demand_qty": 0.0,
+                "unmet_qty": 0.0,
                 "on_hand_qty": 0.0,
                 "safety_stock_qty": 0.0,
             }
@@ -200,7 +210,8 @@ def project_inventory(
     receipts_matrix = projection["receipts_qty"].to_numpy().reshape(shape)
     demand_matrix = projection["demand_qty"].to_numpy().reshape(shape)
     on_hand = projection["on_hand_qty"].to_numpy().reshape(shape)[:, 0]
-    opening_matrix, closing_matrix = _roll_forward(on_hand, receipts_matrix, demand_matrix)
+    shipped = demand_matrix - projection["unmet_qty"].to_numpy().reshape(shape)
+    opening_matrix, closing_matrix = _roll_forward(on_hand, receipts_matrix, shipped)
     projection["opening_qty"] = opening_matrix.ravel()
     projection["closing_qty"] = closing_matrix.ravel()
     projection["days_of_cover"] = _days_of_cover(closing_matrix, demand_matrix).ravel()
@@ -259,7 +270,8 @@ def _status(projection: pd.DataFrame, excess_cover_days: float) -> np.ndarray:
     cover = projection["days_of_cover"]
     excess = (cover > excess_cover_days) | ((closing > 0) & cover.isna())
     return np.select(
-        [closing < -QTY_TOLERANCE, closing < projection["safety_stock_qty"] - QTY_TOLERANCE,
+        [(closing < -QTY_TOLERANCE) | (projection["unmet_qty"] > QTY_TOLERANCE),
+         closing < projection["safety_stock_qty"] - QTY_TOLERANCE,
          excess],
         ["stockout", "below_safety_stock", "excess"],
         "healthy",

@@ -179,6 +179,8 @@ def inventory_stage(
     return project_inventory(
         demand[demand["location_id"].notna()], opening_stock(con, cycle_month), receipts,
         horizon_months(cycle_month, horizon), safety=safety,
+        unmet=plan[["sku", "location_id", "month", "unmet_qty"]].rename(
+            columns={"unmet_qty": "qty"}),
     )
 
 

@@ -171,12 +171,16 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                  "supply plan arriving in the month."),
                 ("receipts_qty", "DOUBLE", "scheduled + planned receipts."),
                 ("demand_qty", "DOUBLE", "Consensus demand for the month."),
-                ("closing_qty", "DOUBLE", "opening + receipts - demand; negative = shortage."),
+                ("unmet_qty", "DOUBLE", "Demand the supply plan cannot meet in the month "
+                 "(lost, as in the plan)."),
+                ("closing_qty", "DOUBLE", "opening + receipts - (demand - unmet); negative = "
+                 "shortage (only without a supply plan)."),
                 ("safety_stock_qty", "DOUBLE", "z(service level) x monthly forecast error "
                  "(backtest RMSE) x sqrt(lead time in months)."),
                 ("days_of_cover", "DOUBLE", "Days the closing stock lasts at the average daily "
                  "demand of the next three months."),
-                ("status", "VARCHAR", "stockout, below_safety_stock, excess or healthy."),
+                ("status", "VARCHAR", "stockout (unmet demand or negative stock), "
+                 "below_safety_stock, excess or healthy."),
             ),
         ),
         OutputTable(

@@ -329,3 +329,18 @@ def test_alert_counts_by_kind_and_severity(alerts):
         "projected_stockout/medium": 1,
     }
     assert alert_counts(build_alerts(CYCLE, EMPTY, EMPTY, EMPTY)) == {}
+
+
+def test_unmet_demand_is_a_projected_stockout():
+    inventory = pd.DataFrame({"sku": ["A", "A"], "location_id": "DC1", "month": MONTHS[:2],
+                              "closing_qty": [0.0, 3.0], "unmet_qty": [4.5, 0.0],
+                              "safety_stock_qty": 0.0, "days_of_cover": [0.0, 30.0],
+                              "status": ["stockout", "healthy"]})
+    empty = pd.DataFrame(columns=["work_center_id", "month", "required_hours",
+                                  "available_hours", "utilisation", "overload_hours"])
+    late = pd.DataFrame(columns=["supply_type", "order_id", "line_no", "supplier_id", "sku",
+                                 "location_id", "quantity", "due_date", "is_late"])
+    alerts = build_alerts(CYCLE, inventory, empty, late)
+    stockout = alerts[alerts["kind"] == "projected_stockout"].iloc[0]
+    assert (stockout["entity"], stockout["value"], stockout["month"]) == ("A@DC1", 4.5, MONTHS[0])
+    assert "short by 4.5 units" in stockout["message"]

@@ -48,8 +48,14 @@ def test_stock_balances_close_on_every_row(warehouse):
     assert balance.abs().max() < 1e-6
     projection = _read(warehouse, "SELECT * FROM main.inventory_projection")
     balance = (projection["opening_qty"] + projection["receipts_qty"]
-               - projection["demand_qty"] - projection["closing_qty"])
+               - (projection["demand_qty"] - projection["unmet_qty"]) - projection["closing_qty"])
     assert balance.abs().max() < 1e-6
+    # the projection agrees with the plan: same closing stock, same unmet demand
+    both = projection.merge(plan, on=["cycle_month", "sku", "location_id", "month"],
+                            suffixes=("", "_plan"))
+    assert len(both) == len(plan)
+    assert (both["closing_qty"] - both["closing_qty_plan"]).abs().max() < 1e-6
+    assert (both["unmet_qty"] - both["unmet_qty_plan"]).abs().max() < 1e-9
     assert (projection["receipts_qty"] - projection["scheduled_receipts_qty"]
             - projection["planned_receipts_qty"]).abs().max() < 1e-6
 

@@ -273,3 +273,17 @@ def test_closing_identity_is_exact_with_fractions():
     assert (balance == 0).all()
     assert (projection["opening_qty"].iloc[1:].to_numpy()
             == projection["closing_qty"].iloc[:-1].to_numpy()).all()
+
+
+def test_unmet_demand_is_lost_as_in_the_supply_plan():
+    demand = pd.DataFrame({"sku": "A", "location_id": "DC1", "month": [OCT, NOV, DEC],
+                           "qty": [10.0, 10.0, 10.0]})
+    opening = pd.DataFrame({"sku": ["A"], "location_id": ["DC1"], "on_hand_qty": [4.0]})
+    receipts = pd.DataFrame({"sku": ["A", "A"], "location_id": "DC1", "month": [NOV, DEC],
+                             "qty": [12.0, 10.0], "kind": "planned"})
+    unmet = pd.DataFrame({"sku": ["A"], "location_id": ["DC1"], "month": [OCT], "qty": [6.0]})
+    rows = project_inventory(demand, opening, receipts, [OCT, NOV, DEC], unmet=unmet)
+    # Oct: 4 on hand, 10 wanted, 6 lost -> 0; Nov: 0 + 12 - 10 = 2; Dec: 2 + 10 - 10 = 2
+    assert list(rows["closing_qty"]) == [0.0, 2.0, 2.0]
+    assert list(rows["unmet_qty"]) == [6.0, 0.0, 0.0]
+    assert list(rows["status"]) == ["stockout", "healthy", "healthy"]
