@@ -17,6 +17,7 @@ import pytest
 
 from sop_pipeline.cli import main, run_cycles
 from sop_pipeline.generator import generate_company
+from sop_pipeline.pack import pack_path, pack_problems
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import database_path
 from tests.extracts import write_extracts
@@ -344,3 +345,10 @@ def test_the_smallest_contract_extracts_from_another_tool_run(tmp_path, capsys):
                                  "WHERE month = DATE '2026-04-01' ORDER BY sku")
     assert inventory["opening_qty"].tolist() == [20.0, 5.0]
     assert _counts(warehouse)["capacity_plan"] == 0
+
+
+def test_every_cycle_has_a_complete_sop_pack(company):
+    _, warehouse = company
+    for cycle in CYCLES:
+        path = pack_path(warehouse, cycle)
+        assert pack_problems(path.read_text(encoding="utf-8")) == [], path
