@@ -159,7 +159,7 @@ def _below_safety_stock_alerts(
     """The first month each sku@location without a stockout dips below its safety stock."""
     if inventory.empty or not {"status", "safety_stock_qty"} <= set(inventory.columns):
         return []
-    stocked_out = inventory.loc[inventory["closing_qty"] < 0, KEY].drop_duplicates()
+    stocked_out = inventory.loc[inventory["status"] == "stockout", KEY].drop_duplicates()
     below = inventory[inventory["status"] == "below_safety_stock"].merge(
         stocked_out.assign(_stockout=True), on=KEY, how="left"
     )

@@ -344,3 +344,16 @@ def test_unmet_demand_is_a_projected_stockout():
     stockout = alerts[alerts["kind"] == "projected_stockout"].iloc[0]
     assert (stockout["entity"], stockout["value"], stockout["month"]) == ("A@DC1", 4.5, MONTHS[0])
     assert "short by 4.5 units" in stockout["message"]
+
+
+def test_a_stockout_from_unmet_demand_gets_no_below_safety_alert_too():
+    inventory = pd.DataFrame({"sku": ["A", "A"], "location_id": "DC1", "month": MONTHS[:2],
+                              "closing_qty": [0.0, 1.0], "unmet_qty": [4.5, 0.0],
+                              "safety_stock_qty": 3.0, "days_of_cover": [0.0, 10.0],
+                              "status": ["stockout", "below_safety_stock"]})
+    empty = pd.DataFrame(columns=["work_center_id", "month", "required_hours",
+                                  "available_hours", "utilisation", "overload_hours"])
+    late = pd.DataFrame(columns=["supply_type", "order_id", "line_no", "supplier_id", "sku",
+                                 "location_id", "quantity", "due_date", "is_late"])
+    kinds = list(build_alerts(CYCLE, inventory, empty, late)["kind"])
+    assert kinds == ["projected_stockout"]
