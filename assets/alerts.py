@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.alerts import alert_counts
-from sop_pipeline.planning import alerts_stage
+from sop_pipeline.review.alerts import alert_counts
+from sop_pipeline.review.stage import alerts_stage
 
 
 @asset(

@@ -12,8 +12,8 @@ from dagster import (
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, monthly_chart, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.hierarchy import coherence_gap
-from sop_pipeline.planning import consensus_stage, demand_stage
+from sop_pipeline.demand.hierarchy import coherence_gap
+from sop_pipeline.demand.stage import consensus_stage, demand_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
 

@@ -15,8 +15,8 @@ from dagster import (
 
 from assets.resources import WAREHOUSE_POOL, SopSettings
 from sop_pipeline import demo
-from sop_pipeline.contract import ENTITIES
-from sop_pipeline.ingest import land_extracts
+from sop_pipeline.ingest.contract import ENTITIES
+from sop_pipeline.ingest.landing import land_extracts
 
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
 

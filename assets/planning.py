@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.partitions import cycle_partitions
 from assets.resources import WAREHOUSE_POOL
-from sop_pipeline.cycle import parse_month
-from sop_pipeline.pack import sparkline_markdown
+from sop_pipeline.cycle import month_start
+from sop_pipeline.report.pack import sparkline_markdown
 from sop_pipeline.warehouse import replace_cycle_rows
 
 PREVIEW_ROWS = 10
@@ -17,7 +17,7 @@ PLANNING = {"partitions_def": cycle_partitions, "pool": WAREHOUSE_POOL,
 
 
 def cycle_of(context: AssetExecutionContext) -> pd.Timestamp:
-    return parse_month(context.partition_key)
+    return month_start(context.partition_key)
 
 
 def write_cycle_table(

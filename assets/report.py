@@ -14,9 +14,9 @@ from dagster import (
 
 from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.pack import pack_problems, pack_sections, write_pack
-from sop_pipeline.planning import summary_stage
-from sop_pipeline.publish import publish
+from sop_pipeline.report.pack import pack_problems, pack_sections, write_pack
+from sop_pipeline.report.publish import publish
+from sop_pipeline.review.stage import summary_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
 PLANNING_TABLES = [AssetKey(name) for name in OUTPUT_TABLES if name != "cycle_summary"]

@@ -10,9 +10,9 @@ from dagster_dbt import DbtCliResource
 
 from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
-from sop_pipeline.candidates import Backtest
-from sop_pipeline.forecast import ForecastSettings
-from sop_pipeline.supply_plan import SupplySettings
+from sop_pipeline.demand.candidates import Backtest
+from sop_pipeline.demand.forecast import ForecastSettings
+from sop_pipeline.supply.plan import SupplySettings
 
 # DuckDB allows one writing process per file: every asset that writes takes a slot of this
 # pool, and dagster.yaml limits pools to one slot, so runs never write at the same time.

@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, monthly_chart, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.planning import capacity_stage, inventory_stage, supply_stage
+from sop_pipeline.supply.stage import capacity_stage, inventory_stage, supply_stage
 
 SUPPLY_INPUTS = model_keys("dim_items", "dim_routings", "dim_work_centers",
                            "fct_work_center_calendar", "fct_inventory_snapshots",

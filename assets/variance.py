@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, asset, multi_ass
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.planning import budget_stage, plan_variance_stage, variance_stage
+from sop_pipeline.review.stage import budget_stage, plan_variance_stage, variance_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
 

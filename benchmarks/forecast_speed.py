@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.candidates import ALL_MODELS, STATSFORECAST_MODELS
-from sop_pipeline.forecast import ForecastSettings, forecast_demand, series_id
-from sop_pipeline.generator import generate_company
+from sop_pipeline.demand.candidates import ALL_MODELS, STATSFORECAST_MODELS
+from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand, series_id
+from sop_pipeline.demo.generator import generate_company
 
 BENCHMARKS = Path(__file__).resolve().parent
 if str(BENCHMARKS) not in sys.path:  # the sibling script, also when imported from the tests

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.candidates import ALL_MODELS, SEASON_LENGTH
-from sop_pipeline.forecast import ForecastSettings, forecast_demand
-from sop_pipeline.metrics import mase
+from sop_pipeline.demand.candidates import ALL_MODELS, SEASON_LENGTH
+from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
+from sop_pipeline.demand.metrics import mase
 
 REPO = Path(__file__).resolve().parents[1]
 PBS_CSV = REPO.parent / "shared" / "data" / "pbs" / "PBS_monthly.csv"
@@ -247,7 +247,7 @@ def _engine_log():
         def emit(self, record: logging.LogRecord) -> None:
             print(f"engine log: {record.getMessage()}")
 
-    engine_logger, handler = logging.getLogger("sop_pipeline.forecast"), Printed()
+    engine_logger, handler = logging.getLogger("sop_pipeline.demand.forecast"), Printed()
     level = engine_logger.level
     engine_logger.setLevel(logging.INFO)
     engine_logger.addHandler(handler)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.supply_plan import SupplySettings, plan_supply
+from sop_pipeline.supply.plan import SupplySettings, plan_supply
 
 CYCLE_MONTH = pd.Timestamp("2026-10-01")
 LOCATIONS = ("DC1", "DC2")

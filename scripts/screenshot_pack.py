@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sop_pipeline.pack import chart_figures, find_chromium, pack_sections
+from sop_pipeline.report.pack import chart_figures, find_chromium, pack_sections
 
 WIDTH = 1400
 HEIGHT = 4000

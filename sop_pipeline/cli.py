@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from sop_pipeline import cycle, demo, warehouse
-from sop_pipeline.generator import generate_company
-from sop_pipeline.ingest import last_order_date
-from sop_pipeline.report import cycle_report, load_summary
+from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.ingest.landing import last_order_date
+from sop_pipeline.report.text import cycle_report, load_summary
 
 DEFAULT_FIRST_CYCLE = pd.Timestamp("2022-01-01")
 
@@ -132,7 +132,7 @@ def failure_message(result) -> str:
 
 def _cycles(args: argparse.Namespace, extracts_dir: Path) -> list[pd.Timestamp]:
     if args.cycle:
-        return [cycle.parse_month(args.cycle)]
+        return [cycle.month_start(args.cycle)]
     if args.cycles:
         return cycle.cycle_range(args.cycles)
     latest = cycle.next_cycle(last_order_date(extracts_dir))

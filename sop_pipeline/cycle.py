@@ -9,12 +9,22 @@ import pandas as pd
 COMPLETE_WITHIN_DAYS = 3
 
 
-def parse_month(text: str) -> pd.Timestamp:
-    """`'2026-10'` (or any date in it) → Timestamp of the month's first day."""
+def month_start(month: str | dt.date | pd.Timestamp) -> pd.Timestamp:
+    """`'2026-10'`, or any date in that month → Timestamp of the month's first day."""
     try:
-        return pd.Timestamp(text).to_period("M").to_timestamp()
+        return pd.Timestamp(month).to_period("M").to_timestamp()
     except ValueError as exc:
-        raise ValueError(f"Not a month: {text!r} (expected YYYY-MM).") from exc
+        raise ValueError(f"Not a month: {month!r} (expected YYYY-MM).") from exc
+
+
+def month_starts(dates: pd.Series) -> pd.Series:
+    """A column of dates (or date strings) moved to the first day of their month; NaT stays."""
+    return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
+
+
+def previous_month(month: pd.Timestamp) -> pd.Timestamp:
+    """The first day of the month before `month`'s."""
+    return month_start(month) - pd.offsets.MonthBegin(1)
 
 
 def month_label(month: pd.Timestamp | dt.date) -> str:
@@ -26,7 +36,7 @@ def cycle_range(text: str) -> list[pd.Timestamp]:
     first, sep, last = text.partition("..")
     if not sep:
         raise ValueError(f"Not a cycle range: {text!r} (expected YYYY-MM..YYYY-MM).")
-    months = list(pd.date_range(parse_month(first), parse_month(last), freq="MS"))
+    months = list(pd.date_range(month_start(first), month_start(last), freq="MS"))
     if not months:
         raise ValueError(f"Empty cycle range {text!r}: the first month is after the last.")
     return months

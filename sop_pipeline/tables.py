@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The grains the planning stages join on: one series, and one series in one month.
+SERIES_KEY = ["sku", "location_id"]
+SERIES_MONTH_KEY = [*SERIES_KEY, "month"]
+
 
 @dataclass(frozen=True)
 class OutputTable:

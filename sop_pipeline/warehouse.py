@@ -1,4 +1,8 @@
-"""The working DuckDB file: where it is, and cycle-scoped writes of the planning tables."""
+"""The working DuckDB file: where it is, reads of the planning tables, cycle-scoped writes.
+
+Reads never create a table: a planning table that no cycle has written yet reads as an empty
+relation of its declared columns. Only `replace_cycle_rows` creates (and migrates) tables.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,39 @@ def connect(warehouse_dir: Path | str, read_only: bool = False) -> duckdb.DuckDB
     path = database_path(warehouse_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    """Run a read; DATE and TIMESTAMP columns come back as pandas Timestamps."""
+    result = con.execute(sql, params or [])
+    dates = [name for name, type_code, *_ in result.description
+             if str(type_code) in ("DATE", "TIMESTAMP")]
+    frame = result.df()
+    for column in dates:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def output_relation(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """SQL naming planning table `name`, or an empty relation of its declared columns if no
+    cycle has written it yet."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [name],
+    ).fetchone()[0]
+    if exists:
+        return f"main.{name}"
+    columns = ", ".join(f"CAST(NULL AS {sql_type}) AS {column}"
+                        for column, sql_type, _ in OUTPUT_TABLES[name].columns)
+    return f"(SELECT {columns} LIMIT 0) AS {name}"
+
+
+def cycle_rows(con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp
+               ) -> pd.DataFrame:
+    """One cycle's rows of planning table `name`, without the cycle_month column."""
+    return query(
+        con, f"SELECT * EXCLUDE (cycle_month) FROM {output_relation(con, name)} "
+             "WHERE cycle_month = ?", [pd.Timestamp(cycle_month).date()])
 
 
 def ensure_output_table(con: duckdb.DuckDBPyConnection, table: OutputTable) -> None:

@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from sop_pipeline.alerts import ALERT_COLUMNS, alert_counts, build_alerts
-from sop_pipeline.inventory import project_inventory
+from sop_pipeline.review.alerts import ALERT_COLUMNS, alert_counts, build_alerts
+from sop_pipeline.supply.inventory import project_inventory
 
 CYCLE = pd.Timestamp("2026-10-01")
 MONTHS = pd.to_datetime(["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"])

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop_pipeline.capacity import CAPACITY_COLUMNS, capacity_plan
+from sop_pipeline.supply.capacity import CAPACITY_COLUMNS, capacity_plan
 
 JAN, FEB = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")
 

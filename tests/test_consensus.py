@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sop_pipeline.consensus import (
+from sop_pipeline.demand.consensus import (
     CONSENSUS_COLUMNS,
     OverrideError,
     apply_overrides,

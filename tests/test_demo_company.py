@@ -9,8 +9,8 @@ import pytest
 
 from sop_pipeline.cli import run_cycles
 from sop_pipeline.demo import DEMO_SEED
-from sop_pipeline.generator import generate_company
-from sop_pipeline.supply_plan import SupplySettings
+from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.supply.plan import SupplySettings
 from sop_pipeline.warehouse import database_path
 
 CYCLE = pd.Timestamp("2026-11-01")

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sop_pipeline.events import event_calendar, learned_skus, series_regressor
+from sop_pipeline.demand.events import event_calendar, learned_skus, series_regressor
 
 ITEMS = pd.DataFrame({"sku": ["A", "B", "C"], "family": ["Bikes", "Bikes", "Parts"]})
 

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_pipeline.candidates import (
+from sop_pipeline.demand.candidates import (
     PROPHET_PRIORS,
     Backtest,
     choose_prophet_priors,
     prophet_backtest,
 )
-from sop_pipeline.forecast import (
+from sop_pipeline.demand.forecast import (
     ACCURACY_COLUMNS,
     FORECAST_COLUMNS,
     ForecastSettings,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sop_pipeline.hierarchy import ROLLED_COLUMNS, coherence_gap, roll_up
+from sop_pipeline.demand.hierarchy import ROLLED_COLUMNS, coherence_gap, roll_up
 
 OCT, NOV = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-11-01")
 ITEMS = pd.DataFrame({"sku": ["A", "B", "C"], "family": ["Bikes", "Bikes", "Parts"]})

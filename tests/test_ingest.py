@@ -7,7 +7,7 @@ import copy
 import duckdb
 import pytest
 
-from sop_pipeline.ingest import ContractError, land_extracts
+from sop_pipeline.ingest.landing import ContractError, land_extracts
 from tests.extracts import MINIMAL, write_extracts
 
 

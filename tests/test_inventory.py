@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop_pipeline.inventory import (
+from sop_pipeline.supply.inventory import (
     PROJECTION_COLUMNS,
     SAFETY_STOCK_COLUMNS,
     open_supply_at_cutoff,

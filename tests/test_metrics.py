@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sop_pipeline.metrics import bias, mase, wape
+from sop_pipeline.demand.metrics import bias, mase, wape
 
 
 def test_wape_is_total_absolute_error_over_total_actual():

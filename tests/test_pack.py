@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sop_pipeline.pack import (
+from sop_pipeline.report.pack import (
     build_pack,
     chart_figures,
     find_chromium,

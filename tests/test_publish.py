@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sop_pipeline.publish import (
+from sop_pipeline.report.publish import (
     STORAGE_VERSION,
     PublishError,
     publish,

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop_pipeline.summary import SUMMARY_COLUMNS, cycle_summary
+from sop_pipeline.review.summary import SUMMARY_COLUMNS, cycle_summary
 
 CYCLE = pd.Timestamp("2026-11-01")
 NOV, DEC, JAN = (pd.Timestamp(m) for m in ("2026-11-01", "2026-12-01", "2027-01-01"))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_pipeline import supply_plan
-from sop_pipeline.supply_plan import (
+from sop_pipeline.supply import plan as supply_plan
+from sop_pipeline.supply.plan import (
     LOAD_COLUMNS,
     PLAN_COLUMNS,
     SupplyPlan,

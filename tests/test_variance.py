@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sop_pipeline.variance import (
+from sop_pipeline.review.variance import (
     VARIANCE_COLUMNS,
     budget_gap,
     forecast_vs_actual,

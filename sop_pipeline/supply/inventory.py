@@ -61,7 +61,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-KEY = ["sku", "location_id"]
+from sop_pipeline.cycle import month_start
+from sop_pipeline.tables import SERIES_KEY
+
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 MIN_LEAD_TIME_MONTHS = 0.1
 DEFAULT_SERVICE_LEVEL = 0.95
@@ -113,7 +115,7 @@ def safety_stock(
         if "demand_std" in items_series.columns
         else pd.Series(np.nan, index=items_series.index)
     )
-    stock = items_series[KEY].copy()
+    stock = items_series[SERIES_KEY].copy()
     stock["sigma_monthly"] = rmse.fillna(fallback).fillna(0.0)
     stock["sigma_source"] = np.select(
         [rmse.notna(), fallback.notna()], ["backtest_rmse", "demand_std"], "none"
@@ -129,7 +131,7 @@ def open_supply_at_cutoff(supply_orders: pd.DataFrame, cycle_month: pd.Timestamp
     supply_orders: supply_type ('purchase' | 'production'), order_id, line_no, supplier_id,
     sku, location_id, quantity, order_date, due_date, received_date, status.
     """
-    cutoff = _month_start(cycle_month)
+    cutoff = month_start(cycle_month)
     orders = supply_orders.copy()
     for column in ("order_date", "due_date", "received_date"):
         orders[column] = pd.to_datetime(orders[column])
@@ -157,6 +159,16 @@ def open_supply_at_cutoff(supply_orders: pd.DataFrame, cycle_month: pd.Timestamp
     )
 
 
+def projection_receipts(scheduled: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """Receipts of the projection: the open orders (scheduled: sku, location_id, month, qty)
+    and the supply plan's planned production and purchases, each tagged with its kind."""
+    planned = plan.assign(
+        qty=plan["planned_production_qty"] + plan["planned_purchase_qty"], kind="planned")
+    parts = [scheduled.assign(kind="scheduled"),
+             planned[["sku", "location_id", "month", "qty", "kind"]]]
+    return pd.concat([p for p in parts if len(p)] or parts, ignore_index=True)
+
+
 def project_inventory(
     demand: pd.DataFrame,
     opening: pd.DataFrame,
@@ -174,8 +186,9 @@ def project_inventory(
     sku, location_id, safety_stock_qty (e.g. safety_stock output); unmet: sku, location_id,
     month, qty (the supply plan's unmet demand).
     """
-    horizon = sorted({_month_start(month) for month in months})
-    keys = pd.concat([demand[KEY], opening[KEY], receipts[KEY]]).drop_duplicates()
+    horizon = sorted({month_start(month) for month in months})
+    keys = pd.concat([demand[SERIES_KEY], opening[SERIES_KEY], receipts[SERIES_KEY]])
+    keys = keys.drop_duplicates()
     if not horizon or keys.empty:
         return _empty_projection()
 
@@ -183,13 +196,14 @@ def project_inventory(
     grid = keys.merge(pd.DataFrame({"month": horizon}), how="cross")
     projection = (
         # left merges onto the horizon grid: rows outside the horizon months drop out here
-        grid.merge(_monthly(scheduled, "scheduled_receipts_qty"), on=[*KEY, "month"], how="left")
-        .merge(_monthly(planned, "planned_receipts_qty"), on=[*KEY, "month"], how="left")
-        .merge(_monthly(demand, "demand_qty"), on=[*KEY, "month"], how="left")
+        grid.merge(_monthly(scheduled, "scheduled_receipts_qty"), on=[*SERIES_KEY, "month"],
+                   how="left")
+        .merge(_monthly(planned, "planned_receipts_qty"), on=[*SERIES_KEY, "month"], how="left")
+        .merge(_monthly(demand, "demand_qty"), on=[*SERIES_KEY, "month"], how="left")
         .merge(_monthly(unmet if unmet is not None else demand.iloc[0:0], "unmet_qty"),
-               on=[*KEY, "month"], how="left")
-        .merge(_on_hand(opening), on=KEY, how="left")
-        .merge(_safety_stock_of(safety), on=KEY, how="left")
+               on=[*SERIES_KEY, "month"], how="left")
+        .merge(_on_hand(opening), on=SERIES_KEY, how="left")
+        .merge(_safety_stock_of(safety), on=SERIES_KEY, how="left")
         .fillna(
             {
                 "scheduled_receipts_qty": 0.0,
@@ -200,7 +214,7 @@ def project_inventory(
                 "safety_stock_qty": 0.0,
             }
         )
-        .sort_values([*KEY, "month"], ignore_index=True)
+        .sort_values([*SERIES_KEY, "month"], ignore_index=True)
     )
     projection["receipts_qty"] = (
         projection["scheduled_receipts_qty"] + projection["planned_receipts_qty"]
@@ -278,18 +292,13 @@ def _status(projection: pd.DataFrame, excess_cover_days: float) -> np.ndarray:
     )
 
 
-def _month_start(month: pd.Timestamp | str) -> pd.Timestamp:
-    """The first day of the month `month` falls in."""
-    return pd.Timestamp(month).to_period("M").to_timestamp()
-
-
 def _monthly(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """qty summed per sku, location and month, renamed to `name`."""
     monthly = frame.assign(
         month=pd.to_datetime(frame["month"]).dt.to_period("M").dt.to_timestamp(),
         qty=frame["qty"].astype(float),
     )
-    return monthly.groupby([*KEY, "month"], as_index=False)["qty"].sum().rename(
+    return monthly.groupby([*SERIES_KEY, "month"], as_index=False)["qty"].sum().rename(
         columns={"qty": name}
     )
 
@@ -297,7 +306,7 @@ def _monthly(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _on_hand(opening: pd.DataFrame) -> pd.DataFrame:
     """Opening stock summed per sku and location."""
     on_hand = opening.assign(on_hand_qty=opening["on_hand_qty"].astype(float))
-    return on_hand.groupby(KEY, as_index=False)["on_hand_qty"].sum()
+    return on_hand.groupby(SERIES_KEY, as_index=False)["on_hand_qty"].sum()
 
 
 def _safety_stock_of(safety: pd.DataFrame | None) -> pd.DataFrame:
@@ -308,7 +317,7 @@ def _safety_stock_of(safety: pd.DataFrame | None) -> pd.DataFrame:
              "safety_stock_qty": pd.Series(dtype=float)}
         )
     stock = safety.assign(safety_stock_qty=safety["safety_stock_qty"].astype(float))
-    return stock.groupby(KEY, as_index=False)["safety_stock_qty"].max()
+    return stock.groupby(SERIES_KEY, as_index=False)["safety_stock_qty"].max()
 
 
 def _empty_projection() -> pd.DataFrame:

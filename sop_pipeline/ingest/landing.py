@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from sop_pipeline.contract import ENTITIES, Entity
+from sop_pipeline.ingest.contract import ENTITIES, Entity
 
 SAMPLE_ROWS = 3
 META_COLUMNS = ("_row_number", "_source_file", "_file_hash", "_loaded_at")

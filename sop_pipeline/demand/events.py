@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.cycle import month_start
+
 CALENDAR_COLUMNS = ["sku", "month", "uplift_pct", "event_names"]
 
 
@@ -34,7 +36,7 @@ def event_calendar(events: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
                              "event_names": pd.Series(dtype=object)})
     rows = []
     for event in events.itertuples(index=False):
-        months = pd.date_range(_month_start(event.start_month), _month_start(event.end_month),
+        months = pd.date_range(month_start(event.start_month), month_start(event.end_month),
                                freq="MS")
         if isinstance(event.sku, str) and event.sku:
             skus = [event.sku]
@@ -61,8 +63,15 @@ def series_regressor(calendar: pd.DataFrame, series_ids: pd.Series) -> pd.DataFr
 
 def learned_skus(calendar: pd.DataFrame, cycle_month: pd.Timestamp) -> set[str]:
     """Skus with at least one event month before the cut-off (a history to learn from)."""
-    return set(calendar.loc[calendar["month"] < _month_start(cycle_month), "sku"])
+    return set(calendar.loc[calendar["month"] < month_start(cycle_month), "sku"])
 
 
-def _month_start(month: object) -> pd.Timestamp:
-    return pd.Timestamp(month).to_period("M").to_timestamp()
+def stated_uplifts(calendar: pd.DataFrame, prophet_selected: pd.DataFrame,
+                   statistical: pd.DataFrame, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Event cells whose stated uplift the consensus adds: every forecast cell in an event
+    month, except series whose selected model is Prophet (prophet_selected: sku, location_id)
+    and whose sku has past occurrences of an event to learn from."""
+    learned = prophet_selected[prophet_selected["sku"].isin(learned_skus(calendar, cycle_month))]
+    cells = statistical[["sku", "location_id", "month"]].merge(calendar, on=["sku", "month"])
+    cells = cells.merge(learned.assign(_learned=True), on=["sku", "location_id"], how="left")
+    return cells[cells["_learned"].isna()].drop(columns="_learned")

@@ -48,11 +48,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
+from sop_pipeline.cycle import month_start
+from sop_pipeline.supply.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
+from sop_pipeline.tables import SERIES_KEY
 
 ALERT_COLUMNS = ["kind", "severity", "entity", "month", "message", "value", "threshold"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-KEY = ["sku", "location_id"]
 STOCKOUT_HIGH_MONTHS = 3
 BELOW_SAFETY_MEDIUM_MONTHS = 3
 OVERLOAD_HIGH_UTILISATION = 1.2
@@ -89,7 +90,7 @@ def build_alerts(
     ignored); items: sku, lead_time_days; accuracy: forecast_accuracy rows (sku,
     location_id, model, bias, is_selected).
     """
-    cutoff = _month_start(cycle_month)
+    cutoff = month_start(cycle_month)
     alerts = [
         *_stockout_alerts(cutoff, inventory),
         *_below_safety_stock_alerts(cutoff, inventory),
@@ -159,9 +160,9 @@ def _below_safety_stock_alerts(
     """The first month each sku@location without a stockout dips below its safety stock."""
     if inventory.empty or not {"status", "safety_stock_qty"} <= set(inventory.columns):
         return []
-    stocked_out = inventory.loc[inventory["status"] == "stockout", KEY].drop_duplicates()
+    stocked_out = inventory.loc[inventory["status"] == "stockout", SERIES_KEY].drop_duplicates()
     below = inventory[inventory["status"] == "below_safety_stock"].merge(
-        stocked_out.assign(_stockout=True), on=KEY, how="left"
+        stocked_out.assign(_stockout=True), on=SERIES_KEY, how="left"
     )
     first = _first_month(below[below["_stockout"].isna()])
     medium_until = cutoff + pd.DateOffset(months=BELOW_SAFETY_MEDIUM_MONTHS)
@@ -222,7 +223,7 @@ def _excess_message(row: Any, excess_cover_days: float) -> str:
 def _first_month(rows: pd.DataFrame) -> pd.DataFrame:
     """The earliest row of each sku@location."""
     rows = rows.assign(month=pd.to_datetime(rows["month"]))
-    return rows.sort_values("month", kind="stable").drop_duplicates(KEY, keep="first")
+    return rows.sort_values("month", kind="stable").drop_duplicates(SERIES_KEY, keep="first")
 
 
 # --- capacity ---------------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def _late_receipt_alerts(
                 "kind": "late_purchase_order",
                 "severity": _late_receipt_severity(days_late),
                 "entity": f"{row.order_id}/{row.line_no}",
-                "month": _month_start(row.received_date),
+                "month": month_start(row.received_date),
                 "message": (
                     f"Purchase order {row.order_id} line {row.line_no} from supplier "
                     f"{row.supplier_id} ({_number(row.quantity)} units of {row.sku} for "
@@ -461,11 +462,6 @@ def _bias_message(row: Any) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _month_start(month: pd.Timestamp | str) -> pd.Timestamp:
-    """The first day of the month `month` falls in."""
-    return pd.Timestamp(month).to_period("M").to_timestamp()
 
 
 def _number(value: float) -> str:

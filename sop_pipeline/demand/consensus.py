@@ -5,7 +5,7 @@ The consensus rule, per sku x location x horizon month:
 - consensus = statistical + event uplift + weighted open pipeline. Open deals are demand on
   top of the statistical baseline: the baseline is built from order history and cannot know
   them. event_qty = statistical x the stated uplift_pct of known events (plan/events) the
-  selected forecast did not learn from history (see sop_pipeline.events).
+  selected forecast did not learn from history (see sop_pipeline.demand.events).
 - Then planner overrides (plan/overrides): an absolute `quantity` replaces that result, a
   `pct_change` scales it by (1 + pct_change). Consensus is never negative.
 - override_qty = consensus - statistical - event - pipeline (0 where no override applies).
@@ -47,7 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KEY = ["sku", "location_id", "month"]
+from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.tables import SERIES_MONTH_KEY
+
 DEFAULT_STAGE_PROBABILITY: dict[str, float] = {
     "prospecting": 0.1,
     "qualification": 0.25,
@@ -109,7 +111,7 @@ def consensus_demand(
         statistical.rename(columns={"qty": "statistical_qty"}), "statistical_qty"
     )
     pipeline_qty = _summed(crm, "crm_pipeline_qty")
-    base = statistical_qty.merge(pipeline_qty, on=KEY, how="outer").fillna(
+    base = statistical_qty.merge(pipeline_qty, on=SERIES_MONTH_KEY, how="outer").fillna(
         {"statistical_qty": 0.0, "crm_pipeline_qty": 0.0}
     )
     base = _with_events(base, events)
@@ -120,7 +122,7 @@ def consensus_demand(
     consensus["consensus_value"] = consensus["consensus_qty"] * consensus["unit_price"]
     for column in ("location_id", "event_names"):
         consensus[column] = _none_for_missing(consensus[column])
-    return consensus[CONSENSUS_COLUMNS].sort_values(KEY, ignore_index=True)
+    return consensus[CONSENSUS_COLUMNS].sort_values(SERIES_MONTH_KEY, ignore_index=True)
 
 
 def crm_pipeline(
@@ -142,7 +144,7 @@ def crm_pipeline(
     # A sku absent from the forecast has no location to split over: it keeps its whole qty.
     split["crm_pipeline_qty"] = split["weighted_qty"] * split["share"].fillna(1.0)
     split["location_id"] = _none_for_missing(split["location_id"])
-    return split[PIPELINE_COLUMNS].sort_values(KEY, ignore_index=True)
+    return split[PIPELINE_COLUMNS].sort_values(SERIES_MONTH_KEY, ignore_index=True)
 
 
 def pipeline_by_deal(
@@ -155,7 +157,7 @@ def pipeline_by_deal(
 
     probability_source says where the probability came from: 'deal', 'stage' or 'none' (0).
     """
-    cutoff = _month_start(cycle_month)
+    cutoff = month_start(cycle_month)
     if stage_probability is None:
         stage_probability = DEFAULT_STAGE_PROBABILITY
     stages = {
@@ -177,7 +179,7 @@ def pipeline_by_deal(
     )
     open_deals["quantity"] = open_deals["quantity"].astype(float)
     open_deals["weighted_qty"] = open_deals["quantity"] * open_deals["probability"]
-    close_month = _month_starts(open_deals["expected_close_date"])
+    close_month = month_starts(open_deals["expected_close_date"])
     open_deals["month"] = close_month.where(close_month >= cutoff, cutoff)
     in_horizon = open_deals["month"].isin(_horizon(months))
     return open_deals.loc[in_horizon, DEAL_COLUMNS].sort_values(
@@ -196,7 +198,7 @@ def apply_overrides(
     plan = base.copy()
     if "event_qty" not in plan:
         plan["event_qty"] = 0.0
-    plan["month"] = _month_starts(plan["month"])
+    plan["month"] = month_starts(plan["month"])
     plan = plan.reset_index(drop=True)
     if overrides is None or overrides.empty:
         return _with_consensus(plan, _no_effects(plan))
@@ -206,6 +208,17 @@ def apply_overrides(
     plan = pd.concat([plan, _missing_cells(rules, plan)], ignore_index=True)
     effects = _effects(rules, plan, items)
     return _with_consensus(plan, effects)
+
+
+def overrides_in_horizon(overrides: pd.DataFrame, months: list[pd.Timestamp]
+                         ) -> tuple[pd.DataFrame, int]:
+    """(the overrides of months in this cycle's horizon, how many were left out).
+
+    Overrides for other months are not errors (the file serves many cycles): they are left
+    out and counted.
+    """
+    in_horizon = pd.to_datetime(overrides["month"]).isin(months)
+    return overrides[in_horizon], int((~in_horizon).sum())
 
 
 def validate_overrides(
@@ -232,7 +245,7 @@ def validate_overrides(
 def _location_shares(statistical: pd.DataFrame, horizon: list[pd.Timestamp]) -> pd.DataFrame:
     """Each sku's share of its horizon forecast per location (equal when the sku sums to 0)."""
     forecast = statistical.assign(
-        month=_month_starts(statistical["month"]), qty=statistical["qty"].astype(float)
+        month=month_starts(statistical["month"]), qty=statistical["qty"].astype(float)
     )
     forecast = forecast[forecast["month"].isin(horizon)]
     per_location = forecast.groupby(["sku", "location_id"], as_index=False)["qty"].sum()
@@ -264,7 +277,7 @@ def _normalised(overrides: pd.DataFrame) -> pd.DataFrame:
         rules[column] = [_as_written(value) for value in rules[column]]
     for column in OVERRIDE_NUMBERS:
         rules[column] = pd.to_numeric(rules[f"raw_{column}"], errors="coerce").astype(float)
-    rules["month"] = _month_starts(pd.to_datetime(rules["raw_month"], errors="coerce"))
+    rules["month"] = month_starts(pd.to_datetime(rules["raw_month"], errors="coerce"))
     return rules
 
 
@@ -395,8 +408,10 @@ def _targets(rules: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 def _missing_cells(rules: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
     """sku x location overrides the forecast has no row for, as new zero rows."""
-    cells = rules.loc[rules["sku"].notna() & rules["location_id"].notna(), KEY].drop_duplicates()
-    present = cells.merge(plan[KEY], on=KEY, how="left", indicator=True)["_merge"] == "both"
+    located = rules["sku"].notna() & rules["location_id"].notna()
+    cells = rules.loc[located, SERIES_MONTH_KEY].drop_duplicates()
+    merged = cells.merge(plan[SERIES_MONTH_KEY], on=SERIES_MONTH_KEY, how="left", indicator=True)
+    present = merged["_merge"] == "both"
     missing = cells[~present.to_numpy()]
     return missing.assign(statistical_qty=0.0, event_qty=0.0, crm_pipeline_qty=0.0)
 
@@ -455,9 +470,9 @@ def _with_events(base: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFram
     """base plus event_qty = statistical_qty x uplift_pct and event_names, per cell."""
     if events is None or events.empty:
         return base.assign(event_qty=0.0, event_names=None)
-    cells = events.assign(month=_month_starts(events["month"]))[
-        [*KEY, "uplift_pct", "event_names"]]
-    merged = base.merge(cells, on=KEY, how="left")
+    cells = events.assign(month=month_starts(events["month"]))[
+        [*SERIES_MONTH_KEY, "uplift_pct", "event_names"]]
+    merged = base.merge(cells, on=SERIES_MONTH_KEY, how="left")
     merged["event_qty"] = merged["statistical_qty"] * merged["uplift_pct"].fillna(0.0)
     merged["event_names"] = _none_for_missing(merged["event_names"])
     return merged.drop(columns="uplift_pct")
@@ -512,23 +527,13 @@ def _shown(rule: pd.Series) -> str:
 
 def _summed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """`name` summed per sku, location and month; rows without a location are kept."""
-    monthly = frame.assign(month=_month_starts(frame["month"]), **{name: frame[name].astype(float)})
-    return monthly.groupby(KEY, as_index=False, dropna=False)[name].sum()
+    monthly = frame.assign(month=month_starts(frame["month"]), **{name: frame[name].astype(float)})
+    return monthly.groupby(SERIES_MONTH_KEY, as_index=False, dropna=False)[name].sum()
 
 
 def _horizon(months: Iterable[pd.Timestamp]) -> list[pd.Timestamp]:
     """The horizon months as sorted month starts."""
-    return sorted({_month_start(month) for month in months})
-
-
-def _month_start(month: pd.Timestamp | str) -> pd.Timestamp:
-    """The first day of the month `month` falls in."""
-    return pd.Timestamp(month).to_period("M").to_timestamp()
-
-
-def _month_starts(values: pd.Series) -> pd.Series:
-    """Each date's month start (NaT stays NaT)."""
-    return pd.to_datetime(values).dt.to_period("M").dt.to_timestamp()
+    return sorted({month_start(month) for month in months})
 
 
 def _none_for_missing(values: pd.Series) -> pd.Series:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-KEY = ["sku", "location_id"]
+from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.tables import SERIES_KEY
+
 FISCAL_YEAR_START_MONTH = 1
 ALL_FAMILIES = "all"
 VARIANCE_COLUMNS = [
@@ -61,22 +63,23 @@ def forecast_vs_actual(
     and optionally naive_qty (seasonal naive of the same cycle); actuals: sku, location_id,
     month, qty; items: sku, family. A missing actual counts as 0; error = forecast - actual.
     """
-    target = _month_start(target_month)
+    target = month_start(target_month)
     made = forecasts.assign(
-        cycle_month=_month_starts(forecasts["cycle_month"]), month=_month_starts(forecasts["month"])
+        cycle_month=month_starts(forecasts["cycle_month"]), month=month_starts(forecasts["month"])
     )
     if "naive_qty" not in made:
         made["naive_qty"] = np.nan
     made = made[(made["month"] == target) & (made["cycle_month"] <= target)]
-    variance = made.groupby([*KEY, "cycle_month"], as_index=False)[["qty", "naive_qty"]].sum(
+    variance = made.groupby([*SERIES_KEY, "cycle_month"], as_index=False)[["qty", "naive_qty"]].sum(
         min_count=1).rename(columns={"cycle_month": "forecast_cycle", "qty": "forecast_qty"})
     family = (items.drop_duplicates("sku").set_index("sku")["family"] if items is not None
               else pd.Series(dtype=object))
     variance["family"] = variance["sku"].map(family)
 
-    actual = actuals[_month_starts(actuals["month"]) == target]
-    actual = actual.groupby(KEY, as_index=False)["qty"].sum().rename(columns={"qty": "actual_qty"})
-    variance = variance.merge(actual, on=KEY, how="left").fillna({"actual_qty": 0.0})
+    actual = actuals[month_starts(actuals["month"]) == target]
+    actual = (actual.groupby(SERIES_KEY, as_index=False)["qty"].sum()
+              .rename(columns={"qty": "actual_qty"}))
+    variance = variance.merge(actual, on=SERIES_KEY, how="left").fillna({"actual_qty": 0.0})
 
     variance["target_month"] = target
     variance["lag"] = _months_between(variance["forecast_cycle"], target).astype(int)
@@ -84,7 +87,7 @@ def forecast_vs_actual(
     variance["actual_qty"] = variance["actual_qty"].astype(float)
     variance["error"] = variance["forecast_qty"] - variance["actual_qty"]
     variance["abs_error"] = variance["error"].abs()
-    return variance.sort_values([*KEY, "lag"], ignore_index=True)[VARIANCE_COLUMNS]
+    return variance.sort_values([*SERIES_KEY, "lag"], ignore_index=True)[VARIANCE_COLUMNS]
 
 
 def waterfall_by_family(variance: pd.DataFrame) -> pd.DataFrame:
@@ -116,17 +119,17 @@ def plan_vs_actual(
     planned_production_qty, planned_purchase_qty); orders: supply orders (supply_type, sku,
     quantity, due_date, received_date, status); items: sku, family, unit_cost.
     """
-    target = _month_start(month)
-    plan = plan[_month_starts(plan["month"]) == target]
+    target = month_start(month)
+    plan = plan[month_starts(plan["month"]) == target]
     planned = plan.assign(
         supply_type=np.where(plan["make_or_buy"] == "make", "production", "purchase"),
         qty=plan["scheduled_receipts_qty"] + plan["planned_production_qty"]
         + plan["planned_purchase_qty"])[["sku", "supply_type", "qty"]]
     supply_type = orders["supply_type"].astype(str)
     completed = ((supply_type == "production") & (orders["status"] == "completed")
-                 & (_month_starts(orders["due_date"]) == target))
+                 & (month_starts(orders["due_date"]) == target))
     received = (supply_type == "purchase") & (
-        _month_starts(orders["received_date"]) == target)
+        month_starts(orders["received_date"]) == target)
     actual = orders[completed | received].rename(columns={"quantity": "qty"})[
         ["sku", "supply_type", "qty"]]
     both = pd.concat([planned.assign(kind="planned_qty"), actual.assign(kind="actual_qty")],
@@ -157,11 +160,11 @@ def budget_gap(
     budget: month, family, volume, revenue; consensus and actuals: family, month, qty, value
     (consensus for horizon months, actuals for closed months).
     """
-    cutoff, end = _month_start(cycle_month), _month_start(horizon_end)
+    cutoff, end = month_start(cycle_month), month_start(horizon_end)
     if budget.empty:
         return pd.DataFrame(columns=BUDGET_COLUMNS)
     years = {fiscal_year(m, fiscal_year_start_month) for m in (cutoff, end)}
-    budget = budget.assign(month=_month_starts(budget["month"]))
+    budget = budget.assign(month=month_starts(budget["month"]))
     budget["fiscal_year"] = [fiscal_year(m, fiscal_year_start_month) for m in budget["month"]]
     budget = budget[budget["fiscal_year"].between(min(years), max(years))
                     & (budget["month"] <= end)]
@@ -185,23 +188,13 @@ def budget_gap(
 
 def _family_months(frame: pd.DataFrame) -> pd.DataFrame:
     """qty and value summed per family and month."""
-    frame = frame.assign(month=_month_starts(frame["month"]))
+    frame = frame.assign(month=month_starts(frame["month"]))
     return frame.groupby(["family", "month"], as_index=False)[["qty", "value"]].sum()
 
 
 def fiscal_year(month: pd.Timestamp, start_month: int = FISCAL_YEAR_START_MONTH) -> int:
     """The calendar year the fiscal year of `month` ends in."""
     return month.year + (1 if start_month > 1 and month.month >= start_month else 0)
-
-
-def _month_start(month: pd.Timestamp | str) -> pd.Timestamp:
-    """The first day of the month `month` falls in."""
-    return pd.Timestamp(month).to_period("M").to_timestamp()
-
-
-def _month_starts(months: pd.Series) -> pd.Series:
-    """A column of dates moved to the first day of their month."""
-    return pd.to_datetime(months).dt.to_period("M").dt.to_timestamp()
 
 
 def _months_between(cycles: pd.Series, target: pd.Timestamp) -> pd.Series:

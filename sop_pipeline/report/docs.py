@@ -1,6 +1,6 @@
 """The README's reference sections, rendered from the contract and table declarations.
 
-`python -m sop_pipeline.docs` rewrites the marked sections of README.md; a test fails when
+`python -m sop_pipeline.report.docs` rewrites the marked sections of README.md; a test fails when
 the README and the declarations disagree.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sop_pipeline.contract import ENTITIES
+from sop_pipeline.ingest.contract import ENTITIES
 from sop_pipeline.tables import OUTPUT_TABLES
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def contract_markdown() -> str:

@@ -17,6 +17,16 @@ GROUP = ["level", "key", "family", "location_id", "month"]
 LEVEL_ORDER = {"sku": 0, "family": 1, TOTAL: 2}
 
 
+def demand_hierarchy(consensus: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """The demand_hierarchy rows: statistical_qty and consensus_qty of the located consensus
+    rows, each rolled up bottom-up."""
+    planned = consensus[consensus["location_id"].notna()]
+    return roll_up(planned.rename(columns={"statistical_qty": "qty"}), items).merge(
+        roll_up(planned.rename(columns={"consensus_qty": "qty"}), items),
+        on=GROUP, suffixes=("_statistical", ""),
+    ).rename(columns={"qty_statistical": "statistical_qty", "qty": "consensus_qty"})
+
+
 def roll_up(forecast: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """qty at sku, family and total level, per location and for all locations, bottom-up.
 

@@ -18,7 +18,7 @@ errors for that series (Croston SBA, the ensemble, Prophet's 95 %).
 
 Prophet's changepoint and seasonality priors are chosen once per cycle by backtest on a
 sample of the largest series (`choose_prophet_priors`) and used for every Prophet series.
-Known events (`events`: unique_id, ds, uplift_pct; see sop_pipeline.events) are a
+Known events (`events`: unique_id, ds, uplift_pct; see sop_pipeline.demand.events) are a
 multiplicative regressor of Prophet in every fit whose training months hold an event.
 """
 

@@ -28,8 +28,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sop_pipeline.cycle import month_start
+from sop_pipeline.review.variance import ALL_FAMILIES
 from sop_pipeline.tables import OUTPUT_TABLES
-from sop_pipeline.variance import ALL_FAMILIES
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("headline", "Headline"),
@@ -77,7 +78,7 @@ def pack_sections() -> tuple[str, ...]:
 
 def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> str:
     """The pack of one cycle as a self-contained HTML page."""
-    warehouse = _Warehouse(con, _month_start(cycle_month))
+    warehouse = _Warehouse(con, month_start(cycle_month))
     builders: dict[str, Callable[[_Warehouse], _Section]] = {
         "headline": _headline, "demand": _demand, "capacity": _capacity,
         "inventory": _inventory, "budget": _budget, "waterfall": _waterfall,
@@ -88,7 +89,7 @@ def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> str
 
 def pack_path(warehouse_dir: Path, cycle_month: pd.Timestamp) -> Path:
     """Where a cycle's pack lives: <warehouse_dir>/packs/sop_pack_YYYY-MM.html."""
-    return Path(warehouse_dir) / "packs" / f"sop_pack_{_month_start(cycle_month):%Y-%m}.html"
+    return Path(warehouse_dir) / "packs" / f"sop_pack_{month_start(cycle_month):%Y-%m}.html"
 
 
 def write_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, warehouse_dir: Path
@@ -804,7 +805,7 @@ _PAGE = """<!DOCTYPE html>
 </header>
 <nav>{toc}</nav>
 {sections}
-<footer>Built by sop_pipeline.pack from the working warehouse.</footer>
+<footer>Built by sop_pipeline.report.pack from the working warehouse.</footer>
 </main>
 </body>
 </html>
@@ -860,10 +861,6 @@ def _current_fiscal_year(gaps: pd.DataFrame, cycle: pd.Timestamp) -> int:
 def _empty_monthly() -> pd.DataFrame:
     return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"),
                          "family": pd.Series(dtype=object), "qty": pd.Series(dtype=float)})
-
-
-def _month_start(month) -> pd.Timestamp:
-    return pd.Timestamp(month).to_period("M").to_timestamp()
 
 
 def _boundary(cycle: pd.Timestamp) -> str:

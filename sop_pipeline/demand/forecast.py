@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.candidates import (
+from sop_pipeline.demand.candidates import (
     ALL_MODELS,
     LEVELS,
     PROPHET_PRIORS,
@@ -91,6 +91,14 @@ def split_series_id(unique_id: str) -> tuple[str, str]:
     if not separator:
         raise ValueError(f"not a sku|location_id series id: {unique_id!r}")
     return sku, location_id
+
+
+def with_sku_location(frame: pd.DataFrame) -> pd.DataFrame:
+    """`unique_id` replaced by its sku and location_id columns."""
+    ids = frame["unique_id"].drop_duplicates()
+    parts = pd.DataFrame([split_series_id(u) for u in ids], columns=["sku", "location_id"],
+                         index=ids.to_numpy())
+    return frame.join(parts, on="unique_id").drop(columns="unique_id")
 
 
 def forecast_demand(

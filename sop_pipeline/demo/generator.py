@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sop_pipeline.contract import BY_NAME, ENTITIES
+from sop_pipeline.ingest.contract import BY_NAME, ENTITIES
 
 FORMATS = ("csv", "parquet")
 PLANT = "PLT1"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.variance import fiscal_year
+from sop_pipeline.review.variance import fiscal_year
 
 SUMMARY_COLUMNS = ["wape_lag1", "wape_lag3", "bias_lag1", "fva_lag1", "consensus_value_fy",
                    "budget_value_fy", "gap_to_budget_pct", "peak_utilisation", "peak_work_center",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from sop_pipeline.pack import pack_path
-from sop_pipeline.publish import read_manifest
+from sop_pipeline.report.pack import pack_path
+from sop_pipeline.report.publish import read_manifest
 from sop_pipeline.tables import OUTPUT_TABLES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sop_pipeline.generator import generate_company
+from sop_pipeline.demo.generator import generate_company
 
 DEMO_SEED = 7
 

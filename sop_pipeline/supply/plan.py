@@ -56,7 +56,9 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-KEY = ["sku", "location_id"]
+from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.tables import SERIES_KEY
+
 PLAN_COLUMNS = [
     "sku",
     "location_id",
@@ -172,10 +174,10 @@ def plan_supply(
     _check_settings(settings)
     horizon = _horizon(months)
     if safety_stock is None:
-        safety_stock = pd.DataFrame(columns=[*KEY, "safety_stock_qty"])
+        safety_stock = pd.DataFrame(columns=[*SERIES_KEY, "safety_stock_qty"])
     _check_inputs(demand, items, opening, scheduled_receipts, routings, capacity, safety_stock)
     network = _network(demand, items, opening, scheduled_receipts, routings, capacity,
-                       safety_stock, _month_start(cycle_month), horizon)
+                       safety_stock, month_start(cycle_month), horizon)
     capacity_hours = _capacity_grid(capacity, horizon)
     if network.nodes.empty:
         return SupplyPlan(_empty_plan(), _load_table(network, np.zeros((0, len(horizon))),
@@ -215,14 +217,14 @@ def _check_inputs(
 ) -> None:
     """Every table has its columns, no missing keys, no NaN or negative numbers, unique keys."""
     problems = [
-        *_table_problems(demand, "demand", [*KEY, "month"], ["qty"]),
+        *_table_problems(demand, "demand", [*SERIES_KEY, "month"], ["qty"]),
         *_table_problems(items, "items", ["sku", "make_or_buy"],
                          ["unit_cost", "unit_price", "lead_time_days"]),
-        *_table_problems(opening, "opening", KEY, ["on_hand_qty"]),
-        *_table_problems(receipts, "scheduled_receipts", [*KEY, "month"], ["qty"]),
+        *_table_problems(opening, "opening", SERIES_KEY, ["on_hand_qty"]),
+        *_table_problems(receipts, "scheduled_receipts", [*SERIES_KEY, "month"], ["qty"]),
         *_table_problems(routings, "routings", ["sku", "work_center_id"], ["hours_per_unit"]),
         *_table_problems(capacity, "capacity", ["work_center_id", "month"], ["available_hours"]),
-        *_table_problems(safety_stock, "safety_stock", KEY, ["safety_stock_qty"]),
+        *_table_problems(safety_stock, "safety_stock", SERIES_KEY, ["safety_stock_qty"]),
     ]
     if problems:
         raise SupplyPlanError("Invalid supply inputs:\n- " + "\n- ".join(problems))
@@ -232,9 +234,9 @@ def _check_inputs(
                   "not 'make' or 'buy'"),
         *_duplicates(items, "items", ["sku"]),
         *_duplicates(routings, "routings", ["sku", "work_center_id"]),
-        *_duplicates(capacity.assign(month=_month_starts(capacity["month"])), "capacity",
+        *_duplicates(capacity.assign(month=month_starts(capacity["month"])), "capacity",
                      ["work_center_id", "month"]),
-        *_duplicates(safety_stock, "safety_stock", KEY),
+        *_duplicates(safety_stock, "safety_stock", SERIES_KEY),
     ]
     if problems:
         raise SupplyPlanError("Invalid supply inputs:\n- " + "\n- ".join(problems))
@@ -311,9 +313,10 @@ def _network(
     receipts = _in_horizon(receipts, horizon, late_to_first=True)
     on_hand = _summed(opening, "on_hand_qty")
     safety = _summed(safety_stock, "safety_stock_qty")
-    keys = pd.concat([demand[KEY], receipts[KEY], on_hand.loc[on_hand["on_hand_qty"] > 0, KEY],
-                      safety.loc[safety["safety_stock_qty"] > 0, KEY]])
-    nodes = _with_items(keys.drop_duplicates().sort_values(KEY, ignore_index=True), items)
+    keys = pd.concat([demand[SERIES_KEY], receipts[SERIES_KEY],
+                      on_hand.loc[on_hand["on_hand_qty"] > 0, SERIES_KEY],
+                      safety.loc[safety["safety_stock_qty"] > 0, SERIES_KEY]])
+    nodes = _with_items(keys.drop_duplicates().sort_values(SERIES_KEY, ignore_index=True), items)
     steps, centres, available = _routing_steps(nodes, routings, capacity, horizon)
     return _Network(
         nodes=nodes,
@@ -334,7 +337,7 @@ def _network(
 def _check_demand_in_horizon(demand: pd.DataFrame, horizon: pd.DatetimeIndex) -> None:
     """Demand wholly outside the horizon is a wrong cycle_month or months, not an empty plan."""
     positive = pd.to_numeric(demand["qty"]) > 0
-    if positive.any() and not _month_starts(demand.loc[positive, "month"]).isin(horizon).any():
+    if positive.any() and not month_starts(demand.loc[positive, "month"]).isin(horizon).any():
         raise SupplyPlanError(
             f"demand: {int(positive.sum())} row(s) with qty > 0, none in the horizon "
             f"{horizon[0]:%Y-%m}..{horizon[-1]:%Y-%m}: check cycle_month and months.")
@@ -342,7 +345,7 @@ def _check_demand_in_horizon(demand: pd.DataFrame, horizon: pd.DatetimeIndex) ->
 
 def _horizon(months: Iterable[pd.Timestamp]) -> pd.DatetimeIndex:
     """The horizon as sorted, unique month starts."""
-    horizon = pd.DatetimeIndex(_month_starts(pd.Series(list(months), dtype="datetime64[ns]")))
+    horizon = pd.DatetimeIndex(month_starts(pd.Series(list(months), dtype="datetime64[ns]")))
     if horizon.empty:
         raise SupplyPlanError("months is empty: the supply plan needs at least one month.")
     return horizon.drop_duplicates().sort_values()
@@ -353,18 +356,18 @@ def _in_horizon(
 ) -> pd.DataFrame:
     """qty summed per node and horizon month; rows after the horizon drop, and rows before it
     drop too, or count in the first month when late_to_first (a late order is expected now)."""
-    monthly = frame.assign(month=_month_starts(frame["month"]),
+    monthly = frame.assign(month=month_starts(frame["month"]),
                            qty=pd.to_numeric(frame["qty"]).astype(float))
     if late_to_first:
         monthly.loc[monthly["month"] < horizon[0], "month"] = horizon[0]
     monthly = monthly[monthly["month"].isin(horizon)]
-    return monthly.groupby([*KEY, "month"], as_index=False)["qty"].sum()
+    return monthly.groupby([*SERIES_KEY, "month"], as_index=False)["qty"].sum()
 
 
 def _summed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """`column` summed per node."""
     values = frame.assign(**{column: pd.to_numeric(frame[column]).astype(float)})
-    return values.groupby(KEY, as_index=False)[column].sum()
+    return values.groupby(SERIES_KEY, as_index=False)[column].sum()
 
 
 def _with_items(nodes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
@@ -386,15 +389,16 @@ def _with_items(nodes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 def _grid(nodes: pd.DataFrame, monthly: pd.DataFrame, horizon: pd.DatetimeIndex) -> np.ndarray:
     """qty per node and month as a (nodes, months) array."""
     grid = np.zeros((len(nodes), len(horizon)))
-    node = pd.MultiIndex.from_frame(nodes[KEY]).get_indexer(
-        pd.MultiIndex.from_frame(monthly[KEY]))
+    node = pd.MultiIndex.from_frame(nodes[SERIES_KEY]).get_indexer(
+        pd.MultiIndex.from_frame(monthly[SERIES_KEY]))
     np.add.at(grid, (node, horizon.get_indexer(monthly["month"])), monthly["qty"].to_numpy())
     return grid
 
 
 def _per_node(nodes: pd.DataFrame, values: pd.DataFrame, column: str) -> np.ndarray:
     """`column` per node, 0 where the node has no row."""
-    return nodes[KEY].merge(values, on=KEY, how="left")[column].fillna(0.0).to_numpy(float)
+    merged = nodes[SERIES_KEY].merge(values, on=SERIES_KEY, how="left")
+    return merged[column].fillna(0.0).to_numpy(float)
 
 
 def _allowed_months(
@@ -402,7 +406,7 @@ def _allowed_months(
 ) -> np.ndarray:
     """True where a planned receipt may arrive: from the month containing cutoff + lead time."""
     arrival = cutoff + pd.to_timedelta(nodes["lead_time_days"], unit="D")
-    first_month = _month_starts(arrival).to_numpy()
+    first_month = month_starts(arrival).to_numpy()
     return horizon.to_numpy()[None, :] >= first_month[:, None]
 
 
@@ -431,7 +435,7 @@ def _routing_steps(
 
 def _capacity_grid(capacity: pd.DataFrame, horizon: pd.DatetimeIndex) -> pd.Series:
     """available_hours per (work_center_id, month) in the horizon."""
-    hours = capacity.assign(month=_month_starts(capacity["month"]),
+    hours = capacity.assign(month=month_starts(capacity["month"]),
                             available_hours=pd.to_numeric(capacity["available_hours"]))
     hours = hours[hours["month"].isin(horizon)]
     return hours.set_index(["work_center_id", "month"])["available_hours"].astype(float)
@@ -716,7 +720,7 @@ def _plan_table(network: _Network, planned: np.ndarray, unmet: np.ndarray) -> pd
         "safety_stock_qty": np.repeat(network.safety[:, None], months, axis=1),
     }
     node_of = np.repeat(np.arange(nodes), months)
-    plan = network.nodes[[*KEY, "make_or_buy"]].iloc[node_of].reset_index(drop=True)
+    plan = network.nodes[[*SERIES_KEY, "make_or_buy"]].iloc[node_of].reset_index(drop=True)
     plan.insert(2, "month", np.tile(network.months.to_numpy(), nodes))
     return plan.assign(**{name: values.ravel() for name, values in columns.items()})[PLAN_COLUMNS]
 
@@ -757,16 +761,6 @@ def _load_table(
     load["overtime_hours"] = (load["planned_hours"] - load["available_hours"]).clip(lower=0.0)
     load["utilisation"] = load["planned_hours"] / load["available_hours"].replace(0.0, np.nan)
     return load.sort_values(["work_center_id", "month"], ignore_index=True)[LOAD_COLUMNS]
-
-
-def _month_start(month: pd.Timestamp | str) -> pd.Timestamp:
-    """The first day of the month `month` falls in."""
-    return pd.Timestamp(month).to_period("M").to_timestamp()
-
-
-def _month_starts(dates: pd.Series) -> pd.Series:
-    """The first day of the month of every date."""
-    return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
 def _empty_plan() -> pd.DataFrame:

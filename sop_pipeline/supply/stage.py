@@ -1,0 +1,139 @@
+"""The supply stage of a cycle: read its inputs from the warehouse, plan supply, capacity and
+inventory against the consensus demand.
+
+Every read stops at the cycle's cut-off: snapshots and orders placed later are invisible.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from sop_pipeline.cycle import horizon_months
+from sop_pipeline.supply.capacity import available_hours, capacity_plan
+from sop_pipeline.supply.inventory import (
+    open_supply_at_cutoff,
+    project_inventory,
+    projection_receipts,
+    safety_stock,
+)
+from sop_pipeline.supply.plan import SupplyPlan, SupplySettings, plan_supply
+from sop_pipeline.warehouse import cycle_rows, output_relation, query
+
+
+def supply_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int,
+    settings: SupplySettings, service_level: float,
+) -> SupplyPlan:
+    """The constrained supply plan for the consensus demand (sop_pipeline.supply.plan)."""
+    months = horizon_months(cycle_month, horizon)
+    demand = consensus_plan(con, cycle_month)
+    items = query(
+        con, "SELECT sku, make_or_buy, unit_cost, unit_price, lead_time_days FROM marts.dim_items")
+    centres, calendar = work_centers_of(con)
+    return plan_supply(
+        demand[demand["location_id"].notna()], items, opening_stock(con, cycle_month),
+        scheduled_receipts(con, cycle_month), routings_of(con),
+        available_hours(centres, pd.Series(months), calendar),
+        cycle_month=cycle_month, months=months,
+        safety_stock=safety_stock_of(con, cycle_month, items, service_level),
+        settings=settings,
+    )
+
+
+def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Hours the consensus demand needs and the supply plan schedules, per centre and month."""
+    planned = cycle_rows(con, "supply_plan", cycle_month)
+    return capacity_plan(
+        consensus_plan(con, cycle_month), routings_of(con), *work_centers_of(con),
+        planned=planned.rename(columns={"planned_production_qty": "qty"}),
+    )
+
+
+def inventory_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+) -> pd.DataFrame:
+    """Project stock from the last snapshot, open orders and the supply plan's receipts."""
+    plan = cycle_rows(con, "supply_plan", cycle_month)
+    demand = consensus_plan(con, cycle_month)
+    safety = plan[["sku", "location_id", "safety_stock_qty"]].drop_duplicates(
+        ["sku", "location_id"])
+    return project_inventory(
+        demand[demand["location_id"].notna()], opening_stock(con, cycle_month),
+        projection_receipts(scheduled_receipts(con, cycle_month), plan),
+        horizon_months(cycle_month, horizon), safety=safety,
+        unmet=plan[["sku", "location_id", "month", "unmet_qty"]].rename(
+            columns={"unmet_qty": "qty"}),
+    )
+
+
+def safety_stock_of(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, items: pd.DataFrame,
+    service_level: float,
+) -> pd.DataFrame:
+    """Safety stock per series from the selected model's backtest error and the lead time."""
+    errors = query(
+        con,
+        f"""SELECT sku, location_id, rmse FROM {output_relation(con, "forecast_accuracy")}
+            WHERE cycle_month = ? AND is_selected""",
+        [cycle_month.date()],
+    )
+    spread = query(
+        con,
+        """SELECT sku, location_id, stddev_samp(order_qty) AS demand_std
+           FROM marts.fct_monthly_demand WHERE month < ? GROUP BY ALL""",
+        [cycle_month.date()],
+    )
+    series = errors.merge(spread, on=["sku", "location_id"], how="outer").merge(
+        items[["sku", "lead_time_days"]], on="sku")
+    return safety_stock(series, service_level)
+
+
+def consensus_plan(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """The demand supply plans against: consensus_qty as sku, location_id, month, qty."""
+    return query(
+        con,
+        f"""SELECT sku, location_id, month, consensus_qty AS qty
+            FROM {output_relation(con, "consensus_demand")} WHERE cycle_month = ?""",
+        [cycle_month.date()],
+    )
+
+
+def opening_stock(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Stock on hand per sku and location at the last snapshot before the cut-off."""
+    return query(
+        con,
+        """SELECT sku, location_id, arg_max(on_hand_qty, snapshot_date) AS on_hand_qty
+           FROM marts.fct_inventory_snapshots WHERE snapshot_date < ? GROUP BY ALL""",
+        [cycle_month.date()],
+    )
+
+
+def open_supply(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """Purchase and production orders open at the cycle's cut-off."""
+    return open_supply_at_cutoff(query(con, "SELECT * FROM marts.fct_supply_orders"), cycle_month)
+
+
+def scheduled_receipts(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+) -> pd.DataFrame:
+    """Open orders at the cut-off by sku, location and receipt month: sku, location_id,
+    month, qty."""
+    return (
+        open_supply(con, cycle_month)
+        .groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
+        .rename(columns={"receipt_month": "month", "quantity": "qty"})
+    )
+
+
+def routings_of(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return query(con, "SELECT sku, work_center_id, hours_per_unit FROM marts.dim_routings")
+
+
+def work_centers_of(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(work centres with their normal hours, the calendar of months that differ)."""
+    centres = query(
+        con, "SELECT work_center_id, name, available_hours_per_month FROM marts.dim_work_centers")
+    calendar = query(
+        con, "SELECT work_center_id, month, available_hours FROM marts.fct_work_center_calendar")
+    return centres, calendar
