@@ -24,6 +24,11 @@ class OutputTable:
     def column_names(self) -> list[str]:
         return [c[0] for c in self.columns]
 
+    @property
+    def stage_columns(self) -> list[str]:
+        """The columns a stage returns: all but cycle_month, which the writer adds."""
+        return [name for name in self.column_names if name != "cycle_month"]
+
 
 _CYCLE = ("cycle_month", "DATE",
           "Planning cycle (first day of month); it sees actuals up to the month before.")

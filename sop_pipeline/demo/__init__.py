@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sop_pipeline.demo.generator import generate_company
 
+__all__ = ["DEMO_SEED", "default_extracts_dir", "ensure_demo_company", "generate_company"]
+
 DEMO_SEED = 7
 
 

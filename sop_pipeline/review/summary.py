@@ -17,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.cycle import month_start
 from sop_pipeline.review.variance import fiscal_year
+from sop_pipeline.tables import OUTPUT_TABLES
 
-SUMMARY_COLUMNS = ["wape_lag1", "wape_lag3", "bias_lag1", "fva_lag1", "consensus_value_fy",
-                   "budget_value_fy", "gap_to_budget_pct", "peak_utilisation", "peak_work_center",
-                   "skus_at_stockout_risk", "unmet_qty", "inventory_value_m3", "alerts_high",
-                   "alerts_medium", "alerts_low"]
+SUMMARY_COLUMNS = OUTPUT_TABLES["cycle_summary"].stage_columns
 INVENTORY_MONTH = 3
 
 
@@ -32,7 +31,7 @@ def cycle_summary(
     alerts: pd.DataFrame, items: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row: the figures above, from this cycle's rows of the other output tables."""
-    cutoff = pd.Timestamp(cycle_month).to_period("M").to_timestamp()
+    cutoff = month_start(cycle_month)
     row: dict[str, object] = {
         **_waterfall_figures(waterfall), **_budget_figures(budget, cutoff),
         **_capacity_figures(capacity),

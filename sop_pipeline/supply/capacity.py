@@ -19,18 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.tables import OUTPUT_TABLES
+
 TOP_SKUS = 3
-CAPACITY_COLUMNS = [
-    "work_center_id",
-    "month",
-    "required_hours",
-    "planned_hours",
-    "available_hours",
-    "utilisation",
-    "planned_utilisation",
-    "overload_hours",
-    "top_skus",
-]
+CAPACITY_COLUMNS = OUTPUT_TABLES["capacity_plan"].stage_columns
 
 
 def available_hours(

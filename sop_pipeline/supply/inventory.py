@@ -61,8 +61,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start
-from sop_pipeline.tables import SERIES_KEY
+from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 MIN_LEAD_TIME_MONTHS = 0.1
@@ -80,21 +80,7 @@ SAFETY_STOCK_COLUMNS = [
     "lead_time_months",
     "safety_stock_qty",
 ]
-PROJECTION_COLUMNS = [
-    "sku",
-    "location_id",
-    "month",
-    "opening_qty",
-    "scheduled_receipts_qty",
-    "planned_receipts_qty",
-    "receipts_qty",
-    "demand_qty",
-    "unmet_qty",
-    "closing_qty",
-    "safety_stock_qty",
-    "days_of_cover",
-    "status",
-]
+PROJECTION_COLUMNS = OUTPUT_TABLES["inventory_projection"].stage_columns
 _QTY_COLUMNS = PROJECTION_COLUMNS[3:12]
 
 
@@ -151,7 +137,7 @@ def open_supply_at_cutoff(supply_orders: pd.DataFrame, cycle_month: pd.Timestamp
     )
     open_orders = orders[open_purchase | open_production].copy()
     is_late = open_orders["due_date"] < cutoff
-    open_orders["receipt_month"] = open_orders["due_date"].dt.to_period("M").dt.to_timestamp()
+    open_orders["receipt_month"] = month_starts(open_orders["due_date"])
     open_orders.loc[is_late, "receipt_month"] = cutoff
     open_orders["is_late"] = is_late.astype(bool)
     return open_orders.sort_values(
@@ -295,7 +281,7 @@ def _status(projection: pd.DataFrame, excess_cover_days: float) -> np.ndarray:
 def _monthly(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """qty summed per sku, location and month, renamed to `name`."""
     monthly = frame.assign(
-        month=pd.to_datetime(frame["month"]).dt.to_period("M").dt.to_timestamp(),
+        month=month_starts(frame["month"]),
         qty=frame["qty"].astype(float),
     )
     return monthly.groupby([*SERIES_KEY, "month"], as_index=False)["qty"].sum().rename(

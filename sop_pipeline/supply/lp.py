@@ -1,0 +1,307 @@
+"""The supply plan's linear program: built as named blocks of columns and rows, solved with
+HiGHS one group of linked nodes at a time, and its solution cleaned of solver noise."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import highspy
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from sop_pipeline.supply.inputs import SAMPLE_ROWS, Network, SupplyPlanError, SupplySettings
+
+CHUNK_NODES = 1000  # independent nodes per LP
+DECIMALS = 6  # solver noise below 1e-6 units or hours is rounded away
+INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class Lp:
+    """The linear program in HiGHS's column-wise form, and where each variable block starts."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: sparse.csc_array
+    offset: float  # the shortfall cost when no safety stock is held, a constant
+    stock_at: int
+    unmet_at: int
+
+
+def _build_lp(network: Network, settings: SupplySettings) -> Lp:
+    """Columns x | b | u | a | o, rows balance | capacity, as one sparse matrix.
+
+    Stock is split I = a + b with 0 <= a <= safety stock (nodes with safety stock only): the
+    shortfall s = SS - a costs the rate, i.e. a constant minus the rate per unit of a. At the
+    optimum a = min(I, SS), the same as s >= SS - I, s >= 0, but with bounds instead of rows.
+    """
+    nodes, months = network.demand.shape
+    cells = nodes * months
+    safe = np.flatnonzero(network.safety > 0)
+    stock_at, unmet_at, safe_at = cells, 2 * cells, 3 * cells
+    over_at = safe_at + len(safe) * months
+    node_of = np.repeat(np.arange(nodes), months)
+    unit_cost = network.nodes["unit_cost"].to_numpy()
+    holding = settings.holding_cost_rate * unit_cost
+    shortfall = settings.safety_shortfall_rate * unit_cost[safe]
+
+    cost = np.concatenate([
+        np.full(cells, settings.planned_unit_cost),
+        holding[node_of],
+        lost_sale_cost(network, settings)[node_of],
+        np.repeat(holding[safe] - shortfall, months),
+        np.full(len(network.centres) * months, settings.overtime_cost_per_hour),
+    ])
+    col_upper = np.concatenate([
+        np.where(network.allowed.ravel(), INF, 0.0),
+        np.full(cells, INF),
+        network.demand.ravel(),
+        np.repeat(network.safety[safe], months),
+        settings.overtime_share * network.available.ravel(),
+    ])
+    balance = _balance_rows(network, stock_at, unmet_at, safe, safe_at)
+    load = _capacity_rows(network, cells, over_at)
+    rows, cols, values, row_lower, row_upper = (
+        np.concatenate(part) for part in zip(balance, load, strict=True))
+    matrix = sparse.csc_array((values, (rows, cols)), shape=(len(row_lower), len(cost)))
+    matrix.sort_indices()
+    offset = float(months * (shortfall * network.safety[safe]).sum())
+    return Lp(cost, np.zeros(len(cost)), col_upper, row_lower, row_upper, matrix, offset,
+               stock_at, unmet_at)
+
+
+def _balance_rows(
+    network: Network, stock_at: int, unmet_at: int, safe: np.ndarray, safe_at: int
+) -> tuple[np.ndarray, ...]:
+    """I[t] - I[t-1] - x[t] - u[t] = receipts[t] - d[t] (+ opening in the first month), where
+    I = b (+ a for nodes with safety stock)."""
+    nodes, months = network.demand.shape
+    cell = np.arange(nodes * months)
+    safe_cell = (safe[:, None] * months + np.arange(months)).ravel()
+    stock = np.concatenate([stock_at + cell, safe_at + np.arange(len(safe_cell))])
+    stock_cell = np.concatenate([cell, safe_cell])
+    carried = stock_cell % months < months - 1  # closing stock that opens the next month
+    rhs = network.receipts - network.demand
+    rhs[:, 0] += network.opening
+    rows = np.concatenate([stock_cell, stock_cell[carried] + 1, cell, cell])
+    cols = np.concatenate([stock, stock[carried], cell, unmet_at + cell])
+    values = np.concatenate([np.ones(len(stock)), -np.ones(carried.sum()),
+                             -np.ones(2 * len(cell))])
+    return rows, cols, values, rhs.ravel(), rhs.ravel()
+
+
+def _capacity_rows(network: Network, row_at: int, over_at: int) -> tuple[np.ndarray, ...]:
+    """sum of x[t] x hours_per_unit - o[t] <= available[t], per work centre and month."""
+    months = network.demand.shape[1]
+    month = np.arange(months)
+    centre_month = np.arange(len(network.centres) * months)
+    rows = np.concatenate([
+        (row_at + network.routing_centre[:, None] * months + month).ravel(),
+        row_at + centre_month,
+    ])
+    cols = np.concatenate([(network.routing_node[:, None] * months + month).ravel(),
+                           over_at + centre_month])
+    values = np.concatenate([np.repeat(network.routing_hours, months),
+                             -np.ones(len(centre_month))])
+    upper = network.available.ravel()
+    return rows, cols, values, np.full(len(upper), -INF), upper
+
+
+def check_penalties(network: Network, settings: SupplySettings) -> None:
+    """A node with demand must lose something when a sale is lost, else the plan drops it."""
+    penalty = lost_sale_cost(network, settings)
+    free = (network.demand.sum(axis=1) > 0) & (penalty <= settings.planned_unit_cost)
+    if free.any():
+        skus = network.nodes.loc[free, "sku"].drop_duplicates()
+        raise SupplyPlanError(
+            f"items: {len(skus)} sku(s) with demand have unit_cost and unit_price 0 (or "
+            f"lost_sales_penalty 0), so losing their sales costs nothing, e.g. "
+            f"{list(skus.head(SAMPLE_ROWS))}")
+
+
+def lost_sale_cost(network: Network, settings: SupplySettings) -> np.ndarray:
+    """Per unit lost: above the cost of holding it, or missing it from safety stock, for the
+    whole horizon, so building ahead and using safety stock come before losing a sale."""
+    nodes = network.nodes
+    horizon_rate = (settings.holding_cost_rate + settings.safety_shortfall_rate) * len(
+        network.months)
+    return (settings.lost_sales_penalty * nodes["unit_price"].to_numpy()
+            + nodes["unit_cost"].to_numpy() * (1.0 + horizon_rate))
+
+
+# --- solving ------------------------------------------------------------------------------
+
+
+def solve_groups(
+    network: Network, settings: SupplySettings
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Planned and lost quantities per node x month, one LP per group of linked nodes, and
+    the LPs' figures: sizes, build and solve seconds and objectives summed."""
+    planned, unmet = np.zeros_like(network.demand), np.zeros_like(network.demand)
+    stats: dict[str, Any] = {"variables": 0, "constraints": 0, "nonzeros": 0,
+                             "build_seconds": 0.0, "solve_seconds": 0.0, "objective": 0.0}
+    groups = _node_groups(network)
+    for group in groups:
+        started = time.perf_counter()
+        part = _subnetwork(network, group)
+        lp = _build_lp(part, settings)
+        stats["build_seconds"] += time.perf_counter() - started
+        values, solve = _solve(lp, settings, _time_left(settings, stats["solve_seconds"]))
+        planned[group], unmet[group] = clean_solution(values, lp, part)
+        stats["variables"] += lp.matrix.shape[1]
+        stats["constraints"] += lp.matrix.shape[0]
+        stats["nonzeros"] += int(lp.matrix.nnz)
+        stats["solve_seconds"] += solve["seconds"]
+        stats["objective"] += solve["objective"]
+        stats["status"] = solve["status"]
+    return planned, unmet, {**stats, "lps": len(groups),
+                            "largest_lp_nodes": max(len(group) for group in groups)}
+
+
+def _node_groups(network: Network) -> list[np.ndarray]:
+    """Node indices per LP: nodes linked through shared work centres (a sku's locations, skus
+    routed over a common centre, transitively) form one group; nodes that load no centre
+    depend on nothing else and go in chunks of CHUNK_NODES."""
+    nodes = len(network.nodes)
+    size = nodes + len(network.centres)
+    links = sparse.coo_array(
+        (np.ones(len(network.routing_node)),
+         (network.routing_node, nodes + network.routing_centre)), shape=(size, size))
+    _, label = csgraph.connected_components(links, directed=False)
+    node_label = label[:nodes]
+    linked = np.isin(node_label, label[nodes:])
+    groups = [np.flatnonzero(node_label == component)
+              for component in np.unique(node_label[linked])]
+    free = np.flatnonzero(~linked)
+    if len(free):
+        groups += np.array_split(free, math.ceil(len(free) / CHUNK_NODES))
+    return groups
+
+
+def _subnetwork(network: Network, group: np.ndarray) -> Network:
+    """The nodes `group` with their routing steps and the work centres those load."""
+    position = np.full(len(network.nodes), -1)
+    position[group] = np.arange(len(group))
+    step = position[network.routing_node] >= 0
+    centres = np.unique(network.routing_centre[step])
+    centre_position = np.full(len(network.centres), -1)
+    centre_position[centres] = np.arange(len(centres))
+    return replace(
+        network,
+        nodes=network.nodes.iloc[group].reset_index(drop=True),
+        demand=network.demand[group],
+        receipts=network.receipts[group],
+        opening=network.opening[group],
+        safety=network.safety[group],
+        allowed=network.allowed[group],
+        routing_node=position[network.routing_node[step]],
+        routing_centre=centre_position[network.routing_centre[step]],
+        routing_hours=network.routing_hours[step],
+        centres=network.centres[centres],
+        available=network.available[centres],
+    )
+
+
+def _time_left(settings: SupplySettings, spent_seconds: float) -> float | None:
+    """What remains of the time limit for the next LP (None: no limit)."""
+    if settings.time_limit_seconds is None:
+        return None
+    return max(settings.time_limit_seconds - spent_seconds, 0.0)
+
+
+def _solve(
+    lp: Lp, settings: SupplySettings, time_limit: float | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Column values of the optimal solution, and its seconds, objective and status."""
+    _discard_highs_banner()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("solver", settings.solver)
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", float(time_limit))
+    if highs.passModel(_highs_lp(lp)) == highspy.HighsStatus.kError:
+        raise SupplyPlanError("HiGHS rejected the supply LP (passModel returned an error).")
+    started = time.perf_counter()
+    highs.run()
+    seconds = time.perf_counter() - started
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SupplyPlanError(_status_message(highs, status, seconds))
+    values = np.asarray(highs.getSolution().col_value, dtype=float)
+    return values, {"seconds": seconds,
+                    "objective": float(highs.getInfo().objective_function_value),
+                    "status": highs.modelStatusToString(status)}
+
+
+def _highs_lp(lp: Lp) -> highspy.HighsLp:
+    """The LP as a HighsLp: arrays passed whole, column-wise matrix."""
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.matrix.shape[1], lp.matrix.shape[0]
+    model.offset_ = lp.offset
+    model.col_cost_, model.col_lower_, model.col_upper_ = lp.cost, lp.col_lower, lp.col_upper
+    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = model.num_col_, model.num_row_
+    model.a_matrix_.start_ = lp.matrix.indptr.astype(np.int32)
+    model.a_matrix_.index_ = lp.matrix.indices.astype(np.int32)
+    model.a_matrix_.value_ = lp.matrix.data.astype(float)
+    return model
+
+
+def _status_message(highs: highspy.Highs, status: highspy.HighsModelStatus, seconds: float) -> str:
+    """What the solver said, and what in the data usually causes it."""
+    text = highs.modelStatusToString(status)
+    causes = {
+        highspy.HighsModelStatus.kInfeasible: (
+            "infeasible: with lost sales allowed this needs inconsistent bounds, e.g. negative "
+            "opening stock, receipts or available hours slipping past validation"),
+        highspy.HighsModelStatus.kUnbounded: (
+            "unbounded: usually a negative cost (unit_cost, unit_price or a settings rate)"),
+        highspy.HighsModelStatus.kUnboundedOrInfeasible: (
+            "infeasible or unbounded: check for negative costs, stock, receipts or hours"),
+        highspy.HighsModelStatus.kTimeLimit: (
+            f"time limit reached after {seconds:.1f} s: raise settings.time_limit_seconds, "
+            "or plan fewer nodes or months"),
+        highspy.HighsModelStatus.kIterationLimit: "iteration limit reached",
+        highspy.HighsModelStatus.kMemoryLimit: "out of memory: plan fewer nodes or months",
+    }
+    cause = causes.get(status, "the solver stopped without an optimal plan")
+    return f"Supply LP not solved to optimality (HiGHS status {text!r}): {cause}."
+
+
+@functools.cache
+def _discard_highs_banner() -> None:
+    """HiGHS prints a banner to the process's stdout (not sys.stdout, so output_flag cannot
+    stop it) when its first instance is made: make that one with stdout on /dev/null."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def clean_solution(values: np.ndarray, lp: Lp, network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Planned receipts and lost demand per node x month, rounded to 1e-6 and within bounds."""
+    shape = network.demand.shape
+    planned = np.clip(values[: lp.stock_at].round(DECIMALS), 0.0, None).reshape(shape)
+    planned[~network.allowed] = 0.0
+    unmet = values[lp.unmet_at : lp.unmet_at + planned.size].round(DECIMALS).reshape(shape)
+    return planned, np.clip(unmet, 0.0, network.demand)
