@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from assets.partitions import cycle_partitions
 from assets.resources import WAREHOUSE_POOL
 from sop_pipeline.cycle import month_start
-from sop_pipeline.report.pack import sparkline_markdown
+from sop_pipeline.report.sparkline import sparkline_markdown
 from sop_pipeline.warehouse import replace_cycle_rows
 
 PREVIEW_ROWS = 10

@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sop_pipeline.report.pack import chart_figures, find_chromium, pack_sections
+from sop_pipeline.report.browser import find_chromium
+from sop_pipeline.report.pack import chart_figures, pack_sections
 
 WIDTH = 1400
 HEIGHT = 4000

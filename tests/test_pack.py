@@ -10,15 +10,15 @@ import duckdb
 import pandas as pd
 import pytest
 
+from sop_pipeline.report.browser import find_chromium
 from sop_pipeline.report.pack import (
     build_pack,
     chart_figures,
-    find_chromium,
     pack_problems,
     pack_sections,
-    sparkline_markdown,
     write_pack,
 )
+from sop_pipeline.report.sparkline import sparkline_markdown
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import ensure_output_table
 

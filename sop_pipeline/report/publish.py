@@ -60,32 +60,37 @@ from pathlib import Path
 
 import duckdb
 
-from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.report.serving import (
+    STORAGE_VERSION,
+    PublishError,
+    check_tables,
+    fsync_dir,
+    serving_comments,
+    source_table,
+    write_parquet,
+    write_serving_file,
+)
+
+__all__ = [
+    "CURRENT_LINK",
+    "MANIFEST_NAME",
+    "PARQUET_DIR",
+    "PUBLISHED_DIR",
+    "SERVING_NAME",
+    "STORAGE_VERSION",
+    "Publication",
+    "PublishError",
+    "publish",
+    "read_manifest",
+]
 
 PUBLISHED_DIR = "published"
 SERVING_NAME = "sop_serving.duckdb"
 PARQUET_DIR = "parquet"
 CURRENT_LINK = "current"
 MANIFEST_NAME = "manifest.json"
-# Oldest storage format holding every type below; DuckDB writes anything older as this one.
-STORAGE_VERSION = "v0.10.0"
-
-# Column types the v0.10.0 storage format holds (lists of them too). Newer types (BIGNUM,
-# VARIANT, ...) would be written all the same but break DuckDB 1.x readers: refuse them.
-_READABLE_TYPES = frozenset({
-    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME",
-    "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE",
-    "TIME WITH TIME ZONE", "INTERVAL", "VARCHAR", "BLOB", "UUID",
-})
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 _TEMP_PREFIX = ".tmp-"
-_ATTACH_ALIAS = "_sop_serving_new"
-
-
-class PublishError(RuntimeError):
-    """Publishing refused or failed; the previous publication is left in place."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,8 @@ def publish(
     started = time.perf_counter()
     names = list(dict.fromkeys(tables))
     source_db = con.execute("SELECT current_database()").fetchone()[0]
-    columns = _check_tables(con, source_db, names)
-    table_comments = _comments(con, source_db, names, comments or {})
+    columns = check_tables(con, source_db, names)
+    table_comments = serving_comments(con, source_db, names, comments or {})
 
     published = Path(warehouse_dir) / PUBLISHED_DIR
     parquet_root = published / PARQUET_DIR
@@ -136,21 +141,21 @@ def publish(
             name: _cycle_months(con, source_db, name)
             for name in names if "cycle_month" in columns[name]
         }
-        _write_serving_file(con, source_db, names, table_comments, serving_tmp)
-        _write_parquet(con, source_db, names, parquet_tmp)
+        write_serving_file(con, source_db, names, table_comments, serving_tmp)
+        write_parquet(con, source_db, names, parquet_tmp)
         manifest = _manifest(version, version_name, names, rows, cycle_months)
         _write_json(manifest_tmp, manifest)
         os.symlink(version_name, link_tmp)
 
         # Swap in: everything above is complete and on disk; each rename is atomic.
         os.replace(parquet_tmp, parquet_root / version_name)
-        _fsync_dir(parquet_root)
+        fsync_dir(parquet_root)
         _remove(published / f"{SERVING_NAME}.wal")  # never left by read-only readers
         os.replace(serving_tmp, published / SERVING_NAME)
         os.replace(link_tmp, current)
-        _fsync_dir(parquet_root)
+        fsync_dir(parquet_root)
         os.replace(manifest_tmp, published / MANIFEST_NAME)
-        _fsync_dir(published)
+        fsync_dir(published)
     except BaseException:
         for leftover in (serving_tmp, Path(f"{serving_tmp}.wal"), link_tmp, manifest_tmp):
             _remove(leftover)
@@ -177,153 +182,6 @@ def read_manifest(warehouse_dir: Path) -> dict | None:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
-
-
-def _check_tables(
-    con: duckdb.DuckDBPyConnection, source_db: str, names: list[str]
-) -> dict[str, dict[str, str]]:
-    """Column name -> type of each table; PublishError for a bad name, missing table or type."""
-    if not names:
-        raise PublishError("no tables to publish")
-    bad = [name for name in names if not _TABLE_NAME.match(name)]
-    if bad:
-        raise PublishError(f"not a plain table name: {', '.join(map(repr, bad))}")
-    found = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND schema_name = 'main' AND list_contains(?, table_name) "
-        "ORDER BY table_name, column_index",
-        [source_db, names],
-    ).fetchall()
-    columns: dict[str, dict[str, str]] = {}
-    for table, column, data_type in found:
-        columns.setdefault(table, {})[column] = data_type
-    missing = [name for name in names if name not in columns]
-    if missing:
-        raise PublishError(
-            f"cannot publish: table(s) {', '.join(missing)} not found in {source_db}.main; "
-            "the previous publication is left in place"
-        )
-    unreadable = [
-        f"{table}.{column} {data_type}"
-        for table, types in columns.items()
-        for column, data_type in types.items()
-        if not _readable(data_type)
-    ]
-    if unreadable:
-        raise PublishError(
-            f"column type(s) not held by storage format {STORAGE_VERSION} (DuckDB 1.x readers): "
-            + ", ".join(unreadable)
-        )
-    return columns
-
-
-def _readable(data_type: str) -> bool:
-    base = re.sub(r"(\[\d*\])+$", "", data_type)  # lists and arrays of a readable type
-    return re.sub(r"\(.*\)$", "", base) in _READABLE_TYPES  # DECIMAL(18,3)
-
-
-def _comments(
-    con: duckdb.DuckDBPyConnection,
-    source_db: str,
-    names: list[str],
-    overrides: dict[str, tuple[str, dict[str, str]]],
-) -> dict[str, tuple[str | None, dict[str, str]]]:
-    """Table comment and column comments per table: overrides, else source, else declared."""
-    source_tables = dict(con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = ? "
-        "AND schema_name = 'main' AND comment IS NOT NULL AND comment <> ''",
-        [source_db],
-    ).fetchall())
-    source_columns: dict[str, dict[str, str]] = {}
-    for table, column, comment in con.execute(
-        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = ? "
-        "AND schema_name = 'main' AND comment IS NOT NULL AND comment <> ''",
-        [source_db],
-    ).fetchall():
-        source_columns.setdefault(table, {})[column] = comment
-
-    result = {}
-    for name in names:
-        declared = OUTPUT_TABLES.get(name)
-        table_comment = source_tables.get(name)
-        column_comments: dict[str, str] = {}
-        if declared is not None:
-            table_comment = table_comment or (
-                f"{declared.description} Grain: {', '.join(declared.grain)}."
-            )
-            column_comments = {column: text for column, _, text in declared.columns}
-        column_comments |= source_columns.get(name, {})
-        if name in overrides:
-            table_comment = overrides[name][0] or table_comment
-            column_comments |= overrides[name][1]
-        result[name] = (table_comment, column_comments)
-    return result
-
-
-def _write_serving_file(
-    con: duckdb.DuckDBPyConnection,
-    source_db: str,
-    names: list[str],
-    comments: dict[str, tuple[str | None, dict[str, str]]],
-    path: Path,
-) -> None:
-    """A complete serving file at `path`: tables, comments, checkpointed, closed, fsynced."""
-    con.execute(
-        f"ATTACH {_literal(path)} AS {_ATTACH_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
-    )
-    try:
-        con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
-        try:
-            _create_serving_tables(con, source_db, names, comments)
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            raise
-        con.execute(f"CHECKPOINT {_ATTACH_ALIAS}")
-    finally:
-        con.execute(f"DETACH {_ATTACH_ALIAS}")
-    if Path(f"{path}.wal").exists():
-        raise PublishError(f"serving file {path} left a WAL after CHECKPOINT")
-    _fsync(path)
-
-
-def _create_serving_tables(
-    con: duckdb.DuckDBPyConnection,
-    source_db: str,
-    names: list[str],
-    comments: dict[str, tuple[str | None, dict[str, str]]],
-) -> None:
-    """Copy each table with its comments into the attached serving file."""
-    for name in names:
-        target = f"{_ATTACH_ALIAS}.main.{_ident(name)}"
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {_source(source_db, name)}")
-        table_comment, column_comments = comments[name]
-        if table_comment:
-            con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")
-        existing = {row[0] for row in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
-            "AND table_name = ?", [_ATTACH_ALIAS, name]).fetchall()}
-        for column, text in column_comments.items():
-            if column in existing:
-                con.execute(
-                    f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}"
-                )
-
-
-def _write_parquet(
-    con: duckdb.DuckDBPyConnection, source_db: str, names: list[str], directory: Path
-) -> None:
-    """One Parquet file per table in a new directory, fsynced."""
-    directory.mkdir()
-    for name in names:
-        path = directory / f"{name}.parquet"
-        con.execute(
-            f"COPY (SELECT * FROM {_source(source_db, name)}) TO {_literal(path)} "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
-        _fsync(path)
-    _fsync_dir(directory)
 
 
 def _manifest(
@@ -385,12 +243,12 @@ def _link_target(link: Path) -> str | None:
 
 
 def _count(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {_source(source_db, name)}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {source_table(source_db, name)}").fetchone()[0]
 
 
 def _cycle_months(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> list[str]:
     found = con.execute(
-        f"SELECT DISTINCT cycle_month FROM {_source(source_db, name)} "
+        f"SELECT DISTINCT cycle_month FROM {source_table(source_db, name)} "
         "WHERE cycle_month IS NOT NULL ORDER BY 1"
     ).fetchall()
     return [str(row[0]) for row in found]
@@ -404,36 +262,8 @@ def _write_json(path: Path, payload: dict) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _remove(path: Path) -> None:
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
-
-
-def _source(source_db: str, name: str) -> str:
-    return f"{_ident(source_db)}.main.{_ident(name)}"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"

@@ -50,10 +50,15 @@ import pandas as pd
 
 from sop_pipeline.cycle import month_start
 from sop_pipeline.supply.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
-from sop_pipeline.tables import SERIES_KEY
+from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
-ALERT_COLUMNS = ["kind", "severity", "entity", "month", "message", "value", "threshold"]
+ALERT_COLUMNS = OUTPUT_TABLES["alerts"].stage_columns
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+# Every kind of alert, in the order the docstring above describes them.
+ALERT_KINDS = (
+    "projected_stockout", "below_safety_stock", "excess_stock", "capacity_overload",
+    "late_purchase_order", "supplier_lead_time", "biased_forecast",
+)
 STOCKOUT_HIGH_MONTHS = 3
 BELOW_SAFETY_MEDIUM_MONTHS = 3
 OVERLOAD_HIGH_UTILISATION = 1.2

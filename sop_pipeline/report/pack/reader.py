@@ -1,0 +1,47 @@
+"""Reading the working warehouse for one cycle: a missing table reads as empty, never created."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from sop_pipeline.tables import OUTPUT_TABLES
+
+
+class Warehouse:
+    """One cycle's view of the working database; a missing table reads as empty."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cycle: pd.Timestamp):
+        self.con = con
+        self.cycle = cycle
+        self.tables = {
+            f"{schema}.{name}" for schema, name in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
+                "WHERE NOT internal").fetchall()
+        }
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def rows(self, table: str) -> int:
+        if not self.has(table):
+            return 0
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def cycle_rows(self, name: str) -> pd.DataFrame:
+        """This cycle's rows of an output table, with its documented columns."""
+        columns = OUTPUT_TABLES[name].column_names
+        if not self.has(f"main.{name}"):
+            return pd.DataFrame(columns=columns)
+        frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle")
+        return frame.reindex(columns=columns)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL with `$cycle` bound to the cycle's first day; month columns as Timestamps."""
+        params = {"cycle": self.cycle.date()} if "$cycle" in sql else {}
+        frame = self.con.execute(sql, params).df()
+        for column in ("month", "target_month", "cycle_month"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column])
+        return frame
