@@ -20,18 +20,7 @@ purchase order line or the supplier), and the value that tripped it against its 
   (utilisation nan) is a high alert with value nan. The sentence names the centre by its
   `name` column and lists the skus loading it most from a `top_skus` text column, when the
   capacity rows carry these (both optional).
-- late_purchase_order, entity "order_id/line_no", threshold 0, value = days late:
-  (i) every open purchase line past due at the cut-off; month = the cycle month (when it is
-  now expected); high above 30 days late, else medium.
-  (ii) every purchase line received late (received_date > due_date) in the month before the
-  cut-off (received on or after cut-off - 1 month, before the cut-off); month = that month;
-  high above 30 days late, medium above 7, else low.
-- supplier_lead_time: one per supplier x sku whose received purchase lines (received in the
-  12 months before the cut-off, at least 3 of them) have a median actual lead time
-  (received_date - order_date, days) more than 10 % longer than the item's lead_time_days;
-  entity "supplier_id/sku", month = the cycle month, value = median actual days, threshold =
-  item lead time days; high above 1.5 x the item lead time, else medium. Items without a
-  lead time are skipped.
+- late_purchase_order and supplier_lead_time: see sop_pipeline.review.order_alerts.
 - biased_forecast: one per series whose selected model has a backtest |bias| > 0.2 (bias =
   sum(forecast - actual) / sum(actual), positive = over-forecasting); entity sku@location,
   month = the cycle month, value = bias, threshold = +0.2 or -0.2 (the side crossed); high
@@ -49,6 +38,12 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_start
+from sop_pipeline.review.order_alerts import (
+    late_purchase_alerts,
+    late_receipt_alerts,
+    supplier_lead_time_alerts,
+)
+from sop_pipeline.review.wording import centre_label, quantity_text
 from sop_pipeline.supply.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
@@ -62,13 +57,6 @@ ALERT_KINDS = (
 STOCKOUT_HIGH_MONTHS = 3
 BELOW_SAFETY_MEDIUM_MONTHS = 3
 OVERLOAD_HIGH_UTILISATION = 1.2
-LATE_HIGH_DAYS = 30
-LATE_RECEIPT_MEDIUM_DAYS = 7
-LATE_RECEIPT_WINDOW_MONTHS = 1
-LEAD_TIME_WINDOW_MONTHS = 12
-LEAD_TIME_MIN_LINES = 3
-LEAD_TIME_TOLERANCE = 0.10
-LEAD_TIME_HIGH_RATIO = 1.5
 BIAS_THRESHOLD = 0.2
 BIAS_HIGH = 0.4
 
@@ -101,9 +89,9 @@ def build_alerts(
         *_below_safety_stock_alerts(cutoff, inventory),
         *_excess_stock_alerts(inventory, excess_cover_days),
         *_overload_alerts(capacity),
-        *_late_purchase_alerts(cutoff, late_orders),
-        *_late_receipt_alerts(cutoff, received_orders),
-        *_supplier_lead_time_alerts(cutoff, received_orders, items),
+        *late_purchase_alerts(cutoff, late_orders),
+        *late_receipt_alerts(cutoff, received_orders),
+        *supplier_lead_time_alerts(cutoff, received_orders, items),
         *_biased_forecast_alerts(cutoff, accuracy),
     ]
     if not alerts:
@@ -150,7 +138,7 @@ def _stockout_alerts(cutoff: pd.Timestamp, inventory: pd.DataFrame) -> list[dict
             "message": (
                 f"{row.sku} at {row.location_id} is projected to run out of stock in "
                 f"{row.month:%b %Y} with the stock on hand, the open orders and the supply "
-                f"plan: short by {_number(row.shortage)} units."
+                f"plan: short by {quantity_text(row.shortage)} units."
             ),
             "value": row.shortage,
             "threshold": 0.0,
@@ -179,9 +167,9 @@ def _below_safety_stock_alerts(
             "month": row.month,
             "message": (
                 f"{row.sku} at {row.location_id} is projected to fall below its safety stock "
-                f"in {row.month:%b %Y}: closing stock {_number(row.closing_qty)} vs safety "
-                f"stock {_number(row.safety_stock_qty)} units "
-                f"({_number(row.safety_stock_qty - row.closing_qty)} under)."
+                f"in {row.month:%b %Y}: closing stock {quantity_text(row.closing_qty)} vs safety "
+                f"stock {quantity_text(row.safety_stock_qty)} units "
+                f"({quantity_text(row.safety_stock_qty - row.closing_qty)} under)."
             ),
             "value": row.closing_qty,
             "threshold": row.safety_stock_qty,
@@ -216,12 +204,12 @@ def _excess_message(row: Any, excess_cover_days: float) -> str:
     where = f"{row.sku} at {row.location_id} holds excess stock from {row.month:%b %Y}"
     if pd.isna(row.days_of_cover):
         return (
-            f"{where}: {_number(row.closing_qty)} units with no demand in the next "
+            f"{where}: {quantity_text(row.closing_qty)} units with no demand in the next "
             f"{COVER_MONTHS} months."
         )
     return (
-        f"{where}: {row.days_of_cover:,.0f} days of cover ({_number(row.closing_qty)} units) "
-        f"vs at most {_number(excess_cover_days)} days."
+        f"{where}: {row.days_of_cover:,.0f} days of cover ({quantity_text(row.closing_qty)} units) "
+        f"vs at most {quantity_text(excess_cover_days)} days."
     )
 
 
@@ -258,173 +246,21 @@ def _overload_alerts(capacity: pd.DataFrame) -> list[dict[str, object]]:
 
 def _overload_message(row: Any, name: object) -> str:
     """'Work centre WC-ASSY is loaded at 130% in Oct 2026: 130 h required vs 100 h ...'."""
-    centre = f"Work centre {_label(row.work_center_id, name)}"
+    centre = f"Work centre {centre_label(row.work_center_id, name)}"
     month = f"{pd.Timestamp(row.month):%b %Y}"
-    required = f"{_number(row.required_hours)} h"
+    required = f"{quantity_text(row.required_hours)} h"
     if row.available_hours == 0:
         message = f"{centre} has no available hours in {month} but {required} are required."
     else:
         message = (
             f"{centre} is loaded at {row.utilisation:.0%} in {month}: {required} required vs "
-            f"{_number(row.available_hours)} h available ({_number(row.overload_hours)} h over)."
+            f"{quantity_text(row.available_hours)} h available "
+            f"({quantity_text(row.overload_hours)} h over)."
         )
     top_skus = getattr(row, "top_skus", None)
     if isinstance(top_skus, str) and top_skus.strip():
         message += f" Most of the load comes from {top_skus.strip()}."
     return message
-
-
-# --- purchase orders and suppliers ------------------------------------------------------------
-
-
-def _late_purchase_alerts(
-    cutoff: pd.Timestamp, late_orders: pd.DataFrame
-) -> list[dict[str, object]]:
-    """Every open purchase line already past its due date at the cut-off."""
-    if late_orders.empty:
-        return []
-    late = late_orders
-    if "supply_type" in late.columns:
-        late = late[late["supply_type"] == "purchase"]
-    if "is_late" in late.columns:
-        late = late[late["is_late"].astype(bool)]
-    alerts = []
-    for row in late.itertuples(index=False):
-        due_date = pd.Timestamp(row.due_date)
-        days_late = (cutoff - due_date).days
-        alerts.append(
-            {
-                "kind": "late_purchase_order",
-                "severity": "high" if days_late > LATE_HIGH_DAYS else "medium",
-                "entity": f"{row.order_id}/{row.line_no}",
-                "month": cutoff,
-                "message": (
-                    f"Purchase order {row.order_id} line {row.line_no} from supplier "
-                    f"{row.supplier_id} ({_number(row.quantity)} units of {row.sku} for "
-                    f"{row.location_id}) was due {due_date:%Y-%m-%d} and is {days_late} days "
-                    f"late at the {cutoff:%Y-%m-%d} cut-off."
-                ),
-                "value": float(days_late),
-                "threshold": 0.0,
-            }
-        )
-    return alerts
-
-
-def _late_receipt_alerts(
-    cutoff: pd.Timestamp, received_orders: pd.DataFrame | None
-) -> list[dict[str, object]]:
-    """Every purchase line received after its due date in the month before the cut-off."""
-    since = cutoff - pd.DateOffset(months=LATE_RECEIPT_WINDOW_MONTHS)
-    lines = _received_purchase_lines(received_orders, since, cutoff)
-    late = lines[lines["received_date"] > lines["due_date"]]
-    alerts = []
-    for row in late.itertuples(index=False):
-        days_late = (row.received_date - row.due_date).days
-        alerts.append(
-            {
-                "kind": "late_purchase_order",
-                "severity": _late_receipt_severity(days_late),
-                "entity": f"{row.order_id}/{row.line_no}",
-                "month": month_start(row.received_date),
-                "message": (
-                    f"Purchase order {row.order_id} line {row.line_no} from supplier "
-                    f"{row.supplier_id} ({_number(row.quantity)} units of {row.sku} for "
-                    f"{row.location_id}) was due {row.due_date:%Y-%m-%d} and received "
-                    f"{row.received_date:%Y-%m-%d}, {days_late} days late."
-                ),
-                "value": float(days_late),
-                "threshold": 0.0,
-            }
-        )
-    return alerts
-
-
-def _late_receipt_severity(days_late: int) -> str:
-    if days_late > LATE_HIGH_DAYS:
-        return "high"
-    return "medium" if days_late > LATE_RECEIPT_MEDIUM_DAYS else "low"
-
-
-def _supplier_lead_time_alerts(
-    cutoff: pd.Timestamp, received_orders: pd.DataFrame | None, items: pd.DataFrame | None
-) -> list[dict[str, object]]:
-    """Supplier x sku pairs whose median actual lead time overruns the item's lead time."""
-    if items is None or items.empty:
-        return []
-    since = cutoff - pd.DateOffset(months=LEAD_TIME_WINDOW_MONTHS)
-    lines = _received_purchase_lines(received_orders, since, cutoff)
-    lines = lines.assign(actual_days=(lines["received_date"] - lines["order_date"]).dt.days)
-    lines = lines[lines["actual_days"].notna()]
-    pairs = (
-        lines.groupby(["supplier_id", "sku"], as_index=False)
-        .agg(median_days=("actual_days", "median"), lines=("actual_days", "size"))
-        .merge(_lead_times(items), on="sku")
-    )
-    slow = pairs[
-        (pairs["lines"] >= LEAD_TIME_MIN_LINES)
-        & (pairs["median_days"] > pairs["lead_time_days"] * (1 + LEAD_TIME_TOLERANCE))
-    ]
-    return [
-        {
-            "kind": "supplier_lead_time",
-            "severity": (
-                "high"
-                if row.median_days > row.lead_time_days * LEAD_TIME_HIGH_RATIO
-                else "medium"
-            ),
-            "entity": f"{row.supplier_id}/{row.sku}",
-            "month": cutoff,
-            "message": _lead_time_message(row),
-            "value": float(row.median_days),
-            "threshold": float(row.lead_time_days),
-        }
-        for row in slow.itertuples(index=False)
-    ]
-
-
-def _lead_time_message(row: Any) -> str:
-    """'Supplier SUP-7 takes 45 days to deliver A (median of 4 lines ...) vs 30 days ...'."""
-    longer = (
-        f", {row.median_days / row.lead_time_days - 1:.0%} longer than"
-        if row.lead_time_days > 0
-        else " vs"
-    )
-    return (
-        f"Supplier {row.supplier_id} takes {_number(row.median_days)} days to deliver "
-        f"{row.sku} (median of {row.lines} lines received in the {LEAD_TIME_WINDOW_MONTHS} "
-        f"months before the cut-off){longer} the {_number(row.lead_time_days)}-day lead time "
-        f"planning uses: update the item lead time or talk to the supplier."
-    )
-
-
-def _lead_times(items: pd.DataFrame) -> pd.DataFrame:
-    """sku, lead_time_days of the items that have one."""
-    lead_times = items[["sku", "lead_time_days"]].assign(
-        lead_time_days=items["lead_time_days"].astype(float)
-    )
-    return lead_times.dropna().drop_duplicates("sku")
-
-
-def _received_purchase_lines(
-    orders: pd.DataFrame | None, since: pd.Timestamp, until: pd.Timestamp
-) -> pd.DataFrame:
-    """Purchase lines received on or after `since` and before `until`, dates as days."""
-    columns = ["order_id", "line_no", "supplier_id", "sku", "location_id", "quantity",
-               "order_date", "due_date", "received_date"]
-    if orders is None or orders.empty:
-        return pd.DataFrame(
-            {c: pd.Series(dtype="datetime64[ns]" if c.endswith("_date") else object)
-             for c in columns}
-        )
-    lines = orders
-    if "supply_type" in lines.columns:
-        lines = lines[lines["supply_type"].astype(str).str.lower() == "purchase"]
-    lines = lines.assign(
-        **{c: pd.to_datetime(lines[c]).dt.normalize() for c in columns if c.endswith("_date")}
-    )
-    received = lines["received_date"]
-    return lines[(received >= since) & (received < until)]
 
 
 # --- forecast ---------------------------------------------------------------------------------
@@ -467,19 +303,6 @@ def _bias_message(row: Any) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _number(value: float) -> str:
-    """A quantity for a sentence: thousands separators, one decimal only when there is one."""
-    rounded = round(float(value), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return f"{rounded:,.0f}" if rounded.is_integer() else f"{rounded:,.1f}"
-
-
-def _label(work_center_id: str, name: object) -> str:
-    """'WC-ASSY (Final assembly)' when the centre has a distinct name, else its id."""
-    if pd.isna(name) or name == work_center_id:
-        return str(work_center_id)
-    return f"{work_center_id} ({name})"
 
 
 def _empty_alerts() -> pd.DataFrame:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.demand.metrics import fva, scores
 from sop_pipeline.tables import SERIES_KEY
 
 FISCAL_YEAR_START_MONTH = 1
@@ -92,21 +93,19 @@ def forecast_vs_actual(
 
 def waterfall_by_family(variance: pd.DataFrame) -> pd.DataFrame:
     """forecast_vs_actual rows rolled up per family and lag (and family 'all'): WAPE, bias,
-    seasonal naive's WAPE and FVA = naive_wape - wape."""
+    seasonal naive's WAPE and FVA = naive_wape - wape (sop_pipeline.demand.metrics)."""
     if variance.empty:
         return pd.DataFrame(columns=WATERFALL_COLUMNS)
+    keys = ["target_month", "family", "lag"]
     rows = pd.concat([variance, variance.assign(family=ALL_FAMILIES)], ignore_index=True)
-    rows = rows.assign(naive_error=(rows["naive_qty"] - rows["actual_qty"]).abs())
-    grouped = rows.groupby(["target_month", "family", "lag"], as_index=False).agg(
+    grouped = rows.groupby(keys, as_index=False).agg(
         series=("sku", "size"), forecast_qty=("forecast_qty", "sum"),
-        naive_qty=("naive_qty", lambda q: q.sum(min_count=1)), actual_qty=("actual_qty", "sum"),
-        abs_error=("abs_error", "sum"), error=("error", "sum"),
-        naive_error=("naive_error", lambda e: e.sum(min_count=1)))
-    actual = grouped["actual_qty"].where(grouped["actual_qty"] > 0)
-    grouped["wape"] = grouped["abs_error"] / actual
-    grouped["bias"] = grouped["error"] / actual
-    grouped["naive_wape"] = grouped["naive_error"] / actual
-    grouped["fva"] = grouped["naive_wape"] - grouped["wape"]
+        naive_qty=("naive_qty", lambda q: q.sum(min_count=1)), actual_qty=("actual_qty", "sum"))
+    forecast = scores(rows, keys, actual="actual_qty", forecast="forecast_qty")
+    naive = scores(rows, keys, actual="actual_qty", forecast="naive_qty")
+    grouped = grouped.merge(forecast[[*keys, "wape", "bias"]], on=keys).merge(
+        naive[[*keys, "wape"]].rename(columns={"wape": "naive_wape"}), on=keys)
+    grouped["fva"] = fva(grouped["naive_wape"], grouped["wape"])
     return grouped.sort_values(["family", "lag"], ignore_index=True)[WATERFALL_COLUMNS]
 
 
