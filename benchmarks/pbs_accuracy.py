@@ -23,7 +23,7 @@ import pandas as pd
 
 from sop_pipeline.demand.candidates import ALL_MODELS, SEASON_LENGTH
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
-from sop_pipeline.demand.metrics import mase
+from sop_pipeline.demand.metrics import naive_scales, scores, wape
 
 REPO = Path(__file__).resolve().parents[1]
 PBS_CSV = REPO.parent / "shared" / "data" / "pbs" / "PBS_monthly.csv"
@@ -59,22 +59,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"engine time: {engine_seconds:.1f} s "
           f"({history['unique_id'].nunique() / engine_seconds:.2f} series/s)")
 
-    scored = score_forecasts(forecast, holdout, history)
+    errors = holdout_errors(forecast, holdout)
     plain_ids = _spread(sorted(history["unique_id"].unique()), args.plain_prophet_series)
     plain_seconds = None
     if plain_ids:
         started = time.perf_counter()
         plain = plain_prophet(history[history["unique_id"].isin(plain_ids)], HOLDOUT_MONTHS)
         plain_seconds = time.perf_counter() - started
-        scored = pd.concat([scored, _score_rows(plain, holdout, history, PLAIN_PROPHET)])
+        errors = pd.concat([errors, _joined(plain, holdout, PLAIN_PROPHET)], ignore_index=True)
 
+    scored = series_scores(errors, history)
     print()
-    print(summary_table(scored, accuracy).to_string(index=False, float_format="{:.3f}".format))
+    print(summary_table(errors, scored, accuracy).to_string(index=False,
+                                                            float_format="{:.3f}".format))
     if plain_seconds is not None:
         print(f"{PLAIN_PROPHET}: {len(plain_ids)} series in {plain_seconds:.1f} s "
               f"({plain_seconds / len(plain_ids):.2f} s a series, one fit each, no backtest)")
     print()
-    for line in comparison_lines(scored, accuracy):
+    for line in comparison_lines(errors, scored, accuracy):
         print(line)
     return 0
 
@@ -108,47 +110,57 @@ def engine_version() -> str:
     return f"engine at commit {commit}" + (" with local changes" if changed else "")
 
 
-def score_forecasts(forecast: pd.DataFrame, holdout: pd.DataFrame, history: pd.DataFrame
-                    ) -> pd.DataFrame:
-    """Holdout errors per series of every model the engine fitted, and of its selection."""
-    frames = [_score_rows(rows, holdout, history, str(model))
-              for model, rows in forecast.groupby("model")]
-    frames.append(_score_rows(forecast[forecast["is_selected"]], holdout, history, SELECTED))
+def holdout_errors(forecast: pd.DataFrame, holdout: pd.DataFrame) -> pd.DataFrame:
+    """The holdout months of every model the engine fitted, and of its selection, against the
+    actuals: long model, unique_id, ds, y, qty."""
+    frames = [_joined(rows, holdout, str(model)) for model, rows in forecast.groupby("model")]
+    frames.append(_joined(forecast[forecast["is_selected"]], holdout, SELECTED))
     return pd.concat(frames, ignore_index=True)
 
 
-def summary_table(scored: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+def series_scores(errors: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Per series and model: every metric of sop_pipeline.demand.metrics over `errors`
+    (unique_id, model, y, qty), MASE and RMSSE scaled on `history`, the in-sample months."""
+    return scores(errors, ["unique_id", "model"], naive_scales(history, SEASON_LENGTH))
+
+
+def summary_table(errors: pd.DataFrame, scored: pd.DataFrame, accuracy: pd.DataFrame
+                  ) -> pd.DataFrame:
     """One row per model: series scored, series selecting it, pooled WAPE, mean MASE, bias."""
     chosen = accuracy.loc[accuracy["is_selected"], "model"].value_counts()
+    pooled = scores(errors, ["model"]).set_index("model")
     order = [*ALL_MODELS, "mean", SELECTED, PLAIN_PROPHET]
     rows = []
-    for model in sorted(scored["model"].unique(), key=order.index):
+    for model in sorted(pooled.index, key=order.index):
         part = scored[scored["model"] == model]
         selected_by = {SELECTED: len(part), PLAIN_PROPHET: pd.NA}.get(model, chosen.get(model, 0))
         rows.append({
             "model": model,
             "series": len(part),
             "selected_by": selected_by,
-            "wape": part["abs_error"].sum() / part["actual"].sum(),
+            "wape": pooled.loc[model, "wape"],
             "mean_mase": part["mase"].mean(),
             "median_mase": part["mase"].median(),
-            "bias": part["error"].sum() / part["actual"].sum(),
+            "bias": pooled.loc[model, "bias"],
         })
     return pd.DataFrame(rows)
 
 
-def comparison_lines(scored: pd.DataFrame, accuracy: pd.DataFrame) -> list[str]:
-    """Where the selected forecast stands against seasonal naive and AutoETS, and why."""
-    pooled = scored.groupby("model")[["abs_error", "actual"]].sum()
-    wapes = pooled["abs_error"] / pooled["actual"]
+def comparison_lines(errors: pd.DataFrame, scored: pd.DataFrame, accuracy: pd.DataFrame
+                     ) -> list[str]:
+    """Where the selected forecast stands against seasonal naive and AutoETS, and why.
+
+    The holdout-best model of a series is the one with the lowest holdout MAE: the lowest
+    WAPE where the series has holdout demand, and still defined where it has none.
+    """
+    wapes = scores(errors, ["model"]).set_index("model")["wape"]
     lines = []
     beaten = {}
     for model, label in (("seasonal_naive", "seasonal naive"), ("auto_ets", "AutoETS")):
         if model in wapes:
             # on the series the baseline was fitted on (AutoETS skips intermittent ones)
-            ids = scored.loc[scored["model"] == model, "unique_id"]
-            selected = _pooled(scored[(scored["model"] == SELECTED)
-                                      & scored["unique_id"].isin(ids)])
+            ids = errors.loc[errors["model"] == model, "unique_id"]
+            selected = _pooled(errors, SELECTED, ids)
             change = (selected - wapes[model]) / wapes[model]
             beaten[model] = (selected < wapes[model] if model == "seasonal_naive"
                              else selected <= wapes[model])
@@ -160,38 +172,36 @@ def comparison_lines(scored: pd.DataFrame, accuracy: pd.DataFrame) -> list[str]:
         lines.append("target (selected below seasonal naive and at or below AutoETS): "
                      + ("met" if target else "NOT met"))
 
-    per_series = scored[~scored["model"].isin([SELECTED, PLAIN_PROPHET])]
-    per_series = per_series.assign(wape=per_series["abs_error"] / per_series["actual"])
-    best = (per_series.dropna(subset=["wape"]).sort_values("wape")
-            .drop_duplicates("unique_id").set_index("unique_id")["model"])
+    fitted = scored[~scored["model"].isin([SELECTED, PLAIN_PROPHET])]
+    best = (fitted.sort_values(["mae", "model"]).drop_duplicates("unique_id")
+            .set_index("unique_id")["model"])
     chosen = accuracy[accuracy["is_selected"]].set_index("unique_id")["model"]
     hits = int((chosen.reindex(best.index) == best).sum())
-    oracle = per_series.sort_values("wape").drop_duplicates("unique_id")
+    oracle = errors[errors["model"] == errors["unique_id"].map(best)]
     lines.append(f"backtest choice was the holdout-best model in {hits} of {len(best)} series; "
                  f"holdout-best per series (oracle) WAPE "
-                 f"{oracle['abs_error'].sum() / oracle['actual'].sum():.3f}")
+                 f"{wape(oracle['y'], oracle['qty']):.3f}")
     if "auto_ets" in wapes:
         backtest = accuracy.pivot(index="unique_id", columns="model", values="wape")
+        volume = errors.loc[errors["model"] == SELECTED, "y"].sum()
         lines.append("by selected model, choice vs AutoETS on those series: holdout WAPE "
                      "(pooled); backtest WAPE (median per series), series won by < 0.01:")
         for model, ids in chosen.groupby(chosen).groups.items():
-            on_ids = per_series[per_series["unique_id"].isin(ids)]
-            mine = on_ids[on_ids["model"] == model]
-            ets = on_ids[on_ids["model"] == "auto_ets"]
+            share = errors.loc[(errors["model"] == model) & errors["unique_id"].isin(ids),
+                               "y"].sum() / volume
             margin = (backtest.loc[ids, "auto_ets"] - backtest.loc[ids, model]).astype(float)
             lines.append(
-                f"  {model:<15} {len(ids):>4} series, {mine['actual'].sum() / _volume(scored):5.1%}"
-                f" of volume: holdout {_pooled(mine):.3f} vs {_pooled(ets):.3f}; backtest "
+                f"  {model:<15} {len(ids):>4} series, {share:5.1%}"
+                f" of volume: holdout {_pooled(errors, model, ids):.3f} vs "
+                f"{_pooled(errors, 'auto_ets', ids):.3f}; backtest "
                 f"{backtest.loc[ids, model].astype(float).median():.3f} vs "
                 f"{backtest.loc[ids, 'auto_ets'].astype(float).median():.3f}, "
                 f"{int((margin.abs() < 0.01).sum())} within 0.01")
-    if PLAIN_PROPHET in wapes and (scored["model"] == PLAIN_PROPHET).sum() < len(chosen):
-        ids = scored.loc[scored["model"] == PLAIN_PROPHET, "unique_id"]
-        subset = scored[scored["unique_id"].isin(ids)].groupby("model")[["abs_error", "actual"]]
-        sums = subset.sum()
-        figures = ", ".join(f"{model} {row.abs_error / row.actual:.3f}"
-                            for model, row in sums.iterrows())
-        lines.append(f"on the {len(ids)} series of {PLAIN_PROPHET}: {figures}")
+    plain_ids = errors.loc[errors["model"] == PLAIN_PROPHET, "unique_id"].unique()
+    if 0 < len(plain_ids) < len(chosen):
+        subset = scores(errors[errors["unique_id"].isin(plain_ids)], ["model"])
+        figures = ", ".join(f"{row.model} {row.wape:.3f}" for row in subset.itertuples())
+        lines.append(f"on the {len(plain_ids)} series of {PLAIN_PROPHET}: {figures}")
     return lines
 
 
@@ -210,27 +220,16 @@ def plain_prophet(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _score_rows(forecast: pd.DataFrame, holdout: pd.DataFrame, history: pd.DataFrame,
-                model: str) -> pd.DataFrame:
-    """Per series: sum of absolute error, error and actuals over the holdout, and MASE."""
+def _joined(forecast: pd.DataFrame, holdout: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The holdout actuals of the forecast's series and months, with its qty, as `model`."""
     joined = holdout.merge(forecast[["unique_id", "ds", "qty"]], on=["unique_id", "ds"])
-    insample = history.groupby("unique_id")["y"]
-    rows = [{
-        "model": model, "unique_id": unique_id,
-        "abs_error": float((series["qty"] - series["y"]).abs().sum()),
-        "error": float((series["qty"] - series["y"]).sum()),
-        "actual": float(series["y"].sum()),
-        "mase": mase(series["y"], series["qty"], insample.get_group(unique_id), SEASON_LENGTH),
-    } for unique_id, series in joined.groupby("unique_id")]
-    return pd.DataFrame(rows)
+    return joined.assign(model=model)[["model", "unique_id", "ds", "y", "qty"]]
 
 
-def _pooled(scored: pd.DataFrame) -> float:
-    return float(scored["abs_error"].sum() / scored["actual"].sum())
-
-
-def _volume(scored: pd.DataFrame) -> float:
-    return float(scored.loc[scored["model"] == SELECTED, "actual"].sum())
+def _pooled(errors: pd.DataFrame, model: str, ids: pd.Series | pd.Index) -> float:
+    """WAPE of `model` pooled over the series `ids`."""
+    rows = errors[(errors["model"] == model) & errors["unique_id"].isin(ids)]
+    return wape(rows["y"], rows["qty"])
 
 
 def _spread(ids: list[str], count: int | None) -> list[str]:

@@ -66,7 +66,11 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                 ("model", "VARCHAR", "Forecast model."),
                 ("wape", "DOUBLE", "Weighted absolute percentage error over the backtest "
                  "windows (sum |error| / sum actual)."),
-                ("mase", "DOUBLE", "Mean absolute scaled error (seasonal naive scale)."),
+                ("mase", "DOUBLE", "Mean absolute scaled error: the backtest MAE over the "
+                 "in-sample MAE of seasonal naive (y[t] - y[t-12]) on the months before the "
+                 "first backtest origin; lag-1 differences when there are fewer than 13 such "
+                 "months; null when that scale is 0 or there are fewer than 2 months "
+                 "(sop_pipeline.demand.metrics)."),
                 ("bias", "DOUBLE", "sum(forecast - actual) / sum(actual) over the backtest; "
                  "positive = over-forecast."),
                 ("rmse", "DOUBLE", "Root mean squared backtest error, in units a month: the "

@@ -11,8 +11,12 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+
+from sop_pipeline.demand.candidates import Backtest, run_batch
+from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 FIGURE = r"(\d+\.\d+)"
@@ -62,6 +66,32 @@ def test_pbs_accuracy_scores_every_model_and_the_selection(capsys):
     assert re.search(rf"selected vs AutoETS on its \d+ series: WAPE {FIGURE} vs {FIGURE}", output)
     assert "target (selected below seasonal naive and at or below AutoETS)" in output
     assert re.search(rf"auto_ets +\d+ series, .* of volume: holdout {FIGURE} vs {FIGURE}", output)
+
+
+def test_the_benchmark_scores_with_the_code_behind_the_stored_backtest_figures():
+    # 30 months: 12 before the first origin (the lag-1 MASE scale); 36 and 48: seasonal
+    rng = np.random.default_rng(4)
+    season = np.array([50, 60, 80, 120, 160, 200, 210, 180, 130, 90, 60, 50], dtype=float)
+    history = pd.concat([
+        pd.DataFrame({"unique_id": f"S{n}|L", "y": np.tile(season, 4)[:n] + rng.normal(0, 20, n),
+                      "ds": pd.date_range(end="2026-09-01", periods=n, freq="MS")})
+        for n in (30, 36, 48)
+    ], ignore_index=True)
+    settings = ForecastSettings(models=("seasonal_naive",))
+    _, accuracy = forecast_demand(history, settings)
+
+    backtest = Backtest()
+    _, errors = run_batch(history, settings.models, settings.horizon, backtest, frozenset())
+    first_origin = backtest.horizon + (backtest.windows - 1) * backtest.step
+    insample = history[history.groupby("unique_id").cumcount(ascending=False) >= first_origin]
+    benchmark = _script("pbs_accuracy").series_scores(
+        errors.assign(qty=errors["qty"].clip(lower=0)), insample)
+
+    columns = ["wape", "mase", "bias", "rmse"]
+    stored = accuracy.set_index(["unique_id", "model"])[columns]
+    pd.testing.assert_frame_equal(benchmark.set_index(["unique_id", "model"])[columns], stored,
+                                  check_exact=True)
+    assert stored.notna().all().all()
 
 
 def test_pbs_accuracy_skips_without_the_data(capsys, tmp_path):

@@ -5,13 +5,11 @@ import pytest
 
 from sop_pipeline.demand.consensus import (
     CONSENSUS_COLUMNS,
-    OverrideError,
-    apply_overrides,
     consensus_demand,
     crm_pipeline,
     pipeline_by_deal,
-    validate_overrides,
 )
+from sop_pipeline.demand.overrides import OverrideError, apply_overrides, validate_overrides
 
 CYCLE = pd.Timestamp("2026-10-01")
 OCT, NOV, DEC = (pd.Timestamp(m) for m in ("2026-10-01", "2026-11-01", "2026-12-01"))

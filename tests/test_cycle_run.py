@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sop_pipeline.cli import main, run_cycles
-from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.demo import generate_company
 from sop_pipeline.report.pack import pack_path, pack_problems
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import database_path

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from sop_pipeline.cli import run_cycles
-from sop_pipeline.demo import DEMO_SEED
-from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.demo import DEMO_SEED, generate_company
 from sop_pipeline.supply.plan import SupplySettings
 from sop_pipeline.warehouse import database_path
 

@@ -20,6 +20,7 @@ from sop_pipeline.demand.forecast import (
     series_id,
     split_series_id,
 )
+from sop_pipeline.demand.metrics import wape
 
 END = "2026-09-01"
 FAST = ("seasonal_naive", "auto_ets", "auto_theta", "croston_sba")
@@ -50,6 +51,15 @@ def test_backtest_scores_match_a_hand_computation():
     assert naive["mase"] == pytest.approx(1.0)  # in-sample seasonal differences are 12
     assert naive["rmse"] == pytest.approx(12.0)
     assert naive["fva"] == 0 and naive["n_obs"] == 36
+
+
+def test_backtest_mase_falls_back_to_lag_one_before_a_short_first_origin():
+    # 30 months: 12 before the first origin, no seasonal difference: lag-1 differences are 1
+    history = _series("A|L", np.arange(30))
+    _, accuracy = forecast_demand(history, ForecastSettings(models=("seasonal_naive",)))
+    naive = accuracy.iloc[0]
+    assert naive["mase"] == pytest.approx(12.0)  # MAE 12 over the lag-1 scale 1
+    assert naive["rmse"] == pytest.approx(12.0)
 
 
 def test_selection_picks_the_model_built_to_win():
@@ -160,7 +170,7 @@ def test_prophet_priors_are_the_best_on_the_backtest():
 
     def wape_of(priors):
         errors = prophet_backtest("break|L", history, backtest, priors)
-        return (errors["qty"].clip(lower=0) - errors["y"]).abs().sum() / errors["y"].sum()
+        return wape(errors["y"], errors["qty"].clip(lower=0))
 
     assert chosen in PROPHET_PRIORS
     assert all(wape_of(chosen) <= wape_of(other) + 1e-12 for other in PROPHET_PRIORS)

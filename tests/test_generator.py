@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.demo import generate_company
 from sop_pipeline.ingest.contract import BY_NAME, ENTITIES
 
 SMALL = dict(skus=12, locations=2, years=3, end_month="2026-09")

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.demand.metrics import SEASON_LENGTH, wape
+
 os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
 
 logger = logging.getLogger(__name__)
 
-SEASON_LENGTH = 12
 LEVELS = (80, 95)
 PROPHET_SAMPLES = 300
 PROPHET_SEED = 0
@@ -190,7 +191,11 @@ def _long_forecast(wide: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def choose_prophet_priors(history: pd.DataFrame, backtest: Backtest) -> tuple[float, float]:
-    """The (changepoint, seasonality) prior pair with the lowest pooled backtest WAPE."""
+    """The (changepoint, seasonality) prior pair with the lowest pooled backtest WAPE.
+
+    Forecasts are clipped at 0 as in the backtest scores; a sample without demand in its
+    windows (no WAPE) keeps Prophet's default priors.
+    """
     _quiet()
     scores = {}
     for priors in PROPHET_PRIORS:
@@ -198,9 +203,8 @@ def choose_prophet_priors(history: pd.DataFrame, backtest: Backtest) -> tuple[fl
             prophet_backtest(str(unique_id), series, backtest, priors)
             for unique_id, series in history.groupby("unique_id")
         ])
-        scores[priors] = float((errors["qty"].clip(lower=0) - errors["y"]).abs().sum()
-                               / max(errors["y"].sum(), 1e-9))
-    return min(PROPHET_PRIORS, key=lambda priors: scores[priors])
+        scores[priors] = wape(errors["y"], errors["qty"].clip(lower=0))
+    return min(PROPHET_PRIORS, key=lambda priors: np.nan_to_num(scores[priors], nan=np.inf))
 
 
 def prophet_backtest(

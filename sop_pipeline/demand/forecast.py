@@ -11,10 +11,11 @@ Rules, per series of n months (see `ForecastSettings` for the numbers):
   costly models a fifth of the series. On the other series croston_sba is scored for
   reference but never selected.
 - n >= backtest.min_months(): every candidate model is fitted at each of the backtest origins
-  and scored on the months after it (WAPE, MASE with a seasonal-naive scale, bias); the model
-  with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a candidate
-  only with two full years before the first origin and for the `prophet_max_series` series
-  with the most volume over the last 12 months (it costs ~0.1 s a fit, the others milliseconds).
+  and scored on the months after it (WAPE, MASE, bias, RMSE: sop_pipeline.demand.metrics);
+  the model with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a
+  candidate only with two full years before the first origin and for the `prophet_max_series`
+  series with the most volume over the last 12 months (it costs ~0.1 s a fit, the others
+  milliseconds).
 - 12 <= n < backtest.min_months(): too short to judge: seasonal_naive, unscored.
 - n < 12 or an all-zero history: `mean` of the last up-to-6 months, unscored.
 - forecast value added (fva) = seasonal naive's WAPE minus the model's, on the same windows:
@@ -45,6 +46,7 @@ from sop_pipeline.demand.candidates import (
     naive_forecast,
     run_batch,
 )
+from sop_pipeline.demand.metrics import fva, naive_scales, scores
 
 logger = logging.getLogger(__name__)
 
@@ -155,9 +157,9 @@ def forecast_demand(
     elif on_progress is not None:
         on_progress(len(stats), len(stats))
     forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
-    scores = _scores(pd.concat(errors, ignore_index=True) if errors else None, history,
+    scored = _scores(pd.concat(errors, ignore_index=True) if errors else None, history,
                      settings.backtest)
-    return _select(forecast, scores, stats)
+    return _select(forecast, scored, stats)
 
 
 def _run_batches(
@@ -237,50 +239,29 @@ def _clip(forecast: pd.DataFrame) -> pd.DataFrame:
 
 def _scores(errors: pd.DataFrame | None, history: pd.DataFrame, backtest: Backtest
             ) -> pd.DataFrame:
-    """WAPE, MASE, bias and RMSE per series and model, pooled over the backtest windows."""
+    """WAPE, MASE, bias and RMSE per series and model, pooled over the backtest windows.
+
+    Forecasts are clipped at 0 first, as the final forecast is; MASE is scaled on each
+    series' months before the first backtest origin.
+    """
     columns = ["unique_id", "model", "wape", "mase", "bias", "rmse"]
     if errors is None or errors.empty:
         return pd.DataFrame(columns=columns)
-    errors = errors.assign(qty=errors["qty"].clip(lower=0))
-    errors["abs_error"] = (errors["qty"] - errors["y"]).abs()
-    errors["error"] = errors["qty"] - errors["y"]
-    sums = errors.groupby(["unique_id", "model"])[["abs_error", "error", "y"]].sum()
-    mae = errors.groupby(["unique_id", "model"])["abs_error"].mean()
-    rmse = np.sqrt((errors["error"] ** 2).groupby([errors["unique_id"], errors["model"]]).mean())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scores = pd.DataFrame({
-            "wape": sums["abs_error"] / sums["y"],
-            "bias": sums["error"] / sums["y"],
-            "mae": mae,
-            "rmse": rmse,
-        }).replace([np.inf, -np.inf], np.nan).reset_index()
-    scale = _naive_scale(history, backtest)
-    scores["mase"] = scores["mae"] / scores["unique_id"].map(scale)
-    scores.loc[~np.isfinite(scores["mase"]), "mase"] = np.nan
-    return scores[columns]
-
-
-def _naive_scale(history: pd.DataFrame, backtest: Backtest) -> pd.Series:
-    """In-sample MAE of the seasonal naive forecast before the first backtest origin."""
     first_origin = backtest.horizon + (backtest.windows - 1) * backtest.step
-
-    def scale(y: pd.Series) -> float:
-        train = y.to_numpy()[:-first_origin]
-        diffs = np.abs(train[SEASON_LENGTH:] - train[:-SEASON_LENGTH])
-        return float(diffs.mean()) if diffs.size and diffs.mean() > 0 else np.nan
-
-    return history.groupby("unique_id")["y"].apply(scale)
+    scales = naive_scales(history, SEASON_LENGTH, exclude_last=first_origin)
+    return scores(errors.assign(qty=errors["qty"].clip(lower=0)), ["unique_id", "model"],
+                  scales)[columns]
 
 
-def _select(forecast: pd.DataFrame, scores: pd.DataFrame, stats: pd.DataFrame
+def _select(forecast: pd.DataFrame, scored: pd.DataFrame, stats: pd.DataFrame
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pick the lowest backtest WAPE per series (ties keep seasonal_naive); add FVA."""
     fitted = forecast[["unique_id", "model"]].drop_duplicates()
-    accuracy = fitted.merge(scores, on=["unique_id", "model"], how="left")
+    accuracy = fitted.merge(scored, on=["unique_id", "model"], how="left")
     naive = accuracy.loc[accuracy["model"] == "seasonal_naive", ["unique_id", "wape"]]
     accuracy = accuracy.merge(naive.rename(columns={"wape": "naive_wape"}), on="unique_id",
                               how="left")
-    accuracy["fva"] = accuracy["naive_wape"] - accuracy["wape"]
+    accuracy["fva"] = fva(accuracy["naive_wape"], accuracy["wape"])
     # rank: lowest WAPE first, seasonal_naive first among equals, unscored models last;
     # intermittent series put their intermittent-demand method first
     accuracy["_rank"] = accuracy["wape"].fillna(np.inf)

@@ -13,15 +13,11 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import horizon_months
-from sop_pipeline.demand.consensus import (
-    consensus_demand,
-    crm_pipeline,
-    overrides_in_horizon,
-    validate_overrides,
-)
+from sop_pipeline.demand.consensus import consensus_demand, crm_pipeline
 from sop_pipeline.demand.events import event_calendar, series_regressor, stated_uplifts
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand, with_sku_location
 from sop_pipeline.demand.hierarchy import demand_hierarchy
+from sop_pipeline.demand.overrides import overrides_in_horizon, validate_overrides
 from sop_pipeline.warehouse import output_relation, query
 
 
