@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Run history of `make demo` and `make ui`, kept between sessions (the tests use their own).
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install browser demo test ui lint clean
+.PHONY: install prepare browser demo test ui lint clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(STAMP)
@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml constraints.txt scripts/install_duckdb1.sh
 	PYTHON=$(BIN)/python bash scripts/install_duckdb1.sh
 	touch $(STAMP)
 
+# The dbt manifest the Dagster code location reads when it loads: `dbt parse`, when the
+# manifest is missing or older than a model (assets/project.py).
+prepare: install
+	$(BIN)/python -m assets.project
+
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
@@ -33,13 +38,13 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
 # Generates the demo company on first use, runs the last 12 monthly cycles, prints a summary.
-demo: install $(DAGSTER_HOME)/dagster.yaml
+demo: prepare $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/sop run --last 12
 
-test: install
+test: prepare
 	$(BIN)/python -m pytest
 
-ui: install $(DAGSTER_HOME)/dagster.yaml
+ui: prepare $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 lint: install

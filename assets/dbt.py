@@ -5,12 +5,12 @@ import os
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from assets.project import dbt_project
+from assets.project import dbt_project, manifest_path
 from assets.resources import WAREHOUSE_POOL, SopSettings
 from sop_pipeline import warehouse
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, pool=WAREHOUSE_POOL)
+@dbt_assets(manifest=manifest_path(), project=dbt_project, pool=WAREHOUSE_POOL)
 def sop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, sop: SopSettings):
     # `build` runs each model's tests right after it, so a failing test stops what depends on it.
     os.environ["SOP_DUCKDB_PATH"] = str(warehouse.database_path(sop.warehouse_path()))

@@ -1,4 +1,11 @@
-"""The dbt project, with its manifest prepared wherever the code location loads."""
+"""The dbt project, and its manifest: prepared by an explicit call, not on import.
+
+`prepare_dbt_project()` (or `python -m assets.project`, which `make prepare` runs) parses the
+project when the manifest is missing or older than a model; `sop run` and the tests call it
+before they import `assets.dbt`, whose `@dbt_assets` reads the manifest at import time.
+Under `dagster dev` the same check runs on every code location load, so model edits show on
+reload (dagster-dbt's own `prepare_if_dev` would look for `dbt` on PATH, not in the venv).
+"""
 
 import subprocess
 import sys
@@ -9,8 +16,29 @@ from dagster_dbt import DbtProject
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # The dbt beside this interpreter: the venv's bin need not be on PATH (`.venv/bin/sop`).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+PREPARE_COMMAND = "make prepare (or: .venv/bin/python -m assets.project)"
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def prepare_dbt_project() -> None:
+    """Run `dbt parse` when the manifest is missing or older than a dbt source file."""
+    if _manifest_is_stale():
+        subprocess.run(
+            [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR),
+             "--profiles-dir", str(DBT_DIR)],
+            check=True, cwd=DBT_DIR,
+        )
+
+
+def manifest_path() -> Path:
+    """The prepared manifest; when there is none, say what prepares it."""
+    if not dbt_project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"No dbt manifest at {dbt_project.manifest_path}: the dbt project is not prepared. "
+            f"Run {PREPARE_COMMAND}."
+        )
+    return dbt_project.manifest_path
 
 
 def _manifest_is_stale() -> bool:
@@ -18,15 +46,12 @@ def _manifest_is_stale() -> bool:
     if not manifest.exists():
         return True
     sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml"}
-               and "target" not in p.parts and "logs" not in p.parts]
+               and not {"target", "logs"} & set(p.relative_to(DBT_DIR).parts)]
     return any(p.stat().st_mtime > manifest.stat().st_mtime for p in sources)
 
 
-# `prepare_if_dev` only acts under `dagster dev`; `sop run`, tests and CI load the code location
-# too, so parse the project whenever the manifest is missing or older than the models.
-if _manifest_is_stale():
-    subprocess.run(
-        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_DIR),
-         "--profiles-dir", str(DBT_DIR)],
-        check=True, cwd=DBT_DIR,
-    )
+if dbt_project.preparer.using_dagster_dev():
+    prepare_dbt_project()
+
+if __name__ == "__main__":
+    prepare_dbt_project()

@@ -25,7 +25,7 @@ import pandas as pd
 
 from sop_pipeline.demand.candidates import ALL_MODELS, STATSFORECAST_MODELS
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand, series_id
-from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.demo import generate_company
 
 BENCHMARKS = Path(__file__).resolve().parent
 if str(BENCHMARKS) not in sys.path:  # the sibling script, also when imported from the tests

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sop_pipeline import cycle, demo, warehouse
-from sop_pipeline.demo.generator import generate_company
+from sop_pipeline.demo import generate_company
 from sop_pipeline.ingest.landing import last_order_date
 from sop_pipeline.report.text import cycle_report, load_summary
 
@@ -96,6 +96,9 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
         os.environ.setdefault("SOP_FIRST_CYCLE", cycle.month_label(cycles[0]))
     from dagster import DagsterInstance
 
+    from assets.project import prepare_dbt_project
+
+    prepare_dbt_project()  # before assets.dbt is imported: it reads the manifest
     from assets.definitions import build_defs
 
     defs = build_defs(str(extracts_dir), str(warehouse_dir))

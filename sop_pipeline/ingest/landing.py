@@ -11,6 +11,7 @@ Per-rule decisions (documented in the README):
   negative quantity, a value outside the allowed set, an unknown sku / location / work centre,
   a duplicate key (the first row in file order is kept). Quarantined rows stay in `raw` (as
   sent) and are listed with their reason in `raw.quarantine`; staging models skip them.
+  The row rules are in `sop_pipeline.ingest.quarantine`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from pathlib import Path
 import duckdb
 
 from sop_pipeline.ingest.contract import ENTITIES, Entity
+from sop_pipeline.ingest.quarantine import quarantine_rows, sample
 
-SAMPLE_ROWS = 3
 META_COLUMNS = ("_row_number", "_source_file", "_file_hash", "_loaded_at")
-_SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP"}
 
 
 class ContractError(ValueError):
@@ -101,7 +101,8 @@ def land_extracts(
             errors.extend(load.problems)
             continue
         if load.status == "loaded" and not errors:
-            _quarantine_rows(con, entity, load)
+            load.quarantined, problems = quarantine_rows(con, entity, load.source_file, load.rows)
+            load.problems.extend(problems)
             share = load.quarantined / load.rows
             if share > max_quarantine_share:
                 load.status = "rejected"
@@ -220,7 +221,7 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
         )
         load.problems.append(
             f"{path}: {what} (file has {load.rows:,} rows; columns found: "
-            f"{', '.join(sent)}). Sample rows:\n{_sample(con, staged, None)}"
+            f"{', '.join(sent)}). Sample rows:\n{sample(con, staged, None)}"
         )
     elif load.rows == 0 and entity.required:
         load.status = "rejected"
@@ -255,107 +256,6 @@ def _file_hash(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _quarantine_rows(con: duckdb.DuckDBPyConnection, entity: Entity, load: EntityLoad) -> None:
-    """Find the rows of one staged entity that break a row rule; record them in `_q`."""
-    staged = f"_in_{entity.table}"
-    con.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _q (entity VARCHAR, row_number BIGINT, "
-        "column_name VARCHAR, rule VARCHAR, reason VARCHAR, value VARCHAR)"
-    )
-    for column_name, rule, reason, condition in _row_rules(entity):
-        value = "NULL" if column_name is None else f'CAST("{column_name}" AS VARCHAR)'
-        con.execute(
-            f"INSERT INTO _q SELECT '{entity.name}', _row_number, "
-            f"{'NULL' if column_name is None else repr(column_name)}, '{rule}', {reason}, "
-            f"{value} FROM {staged} AS t WHERE {condition}"
-        )
-    key = ", ".join(f'trim(CAST("{k}" AS VARCHAR))' for k in entity.key)
-    con.execute(  # duplicate key: the first row in file order is kept
-        f"""INSERT INTO _q SELECT '{entity.name}', _row_number, NULL, 'duplicate_key',
-               'duplicate of row ' || first_row || ' on key ({', '.join(entity.key)})', NULL
-            FROM (SELECT _row_number, min(_row_number) OVER (PARTITION BY {key}) AS first_row
-                  FROM {staged}) WHERE _row_number > first_row"""
-    )
-    counts = con.execute(
-        "SELECT column_name, rule, count(DISTINCT row_number), min(row_number) FROM _q "
-        "WHERE entity = ? GROUP BY ALL ORDER BY 3 DESC",
-        [entity.name],
-    ).fetchall()
-    load.quarantined = con.execute(
-        "SELECT count(DISTINCT row_number) FROM _q WHERE entity = ?", [entity.name]
-    ).fetchone()[0]
-    for column_name, rule, n, _ in counts:
-        sample = _sample(
-            con, staged,
-            f"_row_number IN (SELECT row_number FROM _q WHERE entity = '{entity.name}' "
-            f"AND rule = '{rule}' AND column_name IS NOT DISTINCT FROM "
-            f"{'NULL' if column_name is None else repr(column_name)})",
-        )
-        load.problems.append(
-            f"{load.source_file}: column '{column_name or ', '.join(entity.key)}': {n:,} of "
-            f"{load.rows:,} rows quarantined ({rule}). Sample rows:\n{sample}"
-        )
-
-
-def _row_rules(entity: Entity) -> list[tuple[str | None, str, str, str]]:
-    """(column, rule, reason SQL expression, condition SQL) for every row rule of an entity."""
-    rules: list[tuple[str | None, str, str, str]] = []
-    for col in entity.columns:
-        text = f'trim(CAST(t."{col.name}" AS VARCHAR))'
-        present = f"({text} IS NOT NULL AND {text} <> '')"
-        if not col.nullable:
-            rules.append((col.name, "missing_value", "'no value'", f"NOT {present}"))
-        if col.kind in _SQL_TYPE:
-            rules.append((
-                col.name, f"unparsable_{col.kind}", f"'not a valid {col.kind}: ' || {text}",
-                f"{present} AND TRY_CAST({text} AS {_SQL_TYPE[col.kind]}) IS NULL",
-            ))
-        if col.nonnegative:
-            rules.append((
-                col.name, "negative_value", f"'negative: ' || {text}",
-                f"TRY_CAST({text} AS DOUBLE) < 0",
-            ))
-        if col.allowed:
-            rules.append((
-                col.name, "invalid_value",
-                f"'not one of {'/'.join(col.allowed)}: ' || {text}",
-                f"{present} AND lower({text}) NOT IN ({_sql_list(col.allowed)})",
-            ))
-    for col_name, (ref_entity, ref_col) in entity.references.items():
-        ref_table = f"_in_{ref_entity.replace('/', '_')}"
-        text = f'trim(CAST(t."{col_name}" AS VARCHAR))'
-        rules.append((
-            col_name, f"unknown_{col_name}", f"'not in {ref_entity}: ' || {text}",
-            f"{text} <> '' AND {text} NOT IN (SELECT trim(CAST(r.\"{ref_col}\" AS VARCHAR)) "
-            f"FROM {ref_table} AS r WHERE r._row_number NOT IN "
-            f"(SELECT row_number FROM _q WHERE entity = '{ref_entity}'))",
-        ))
-    return rules
-
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
-def _sample(con: duckdb.DuckDBPyConnection, table: str, where: str | None) -> str:
-    """A few rows rendered `row N: col=value, ...` for error messages."""
-    frame = con.execute(
-        f"SELECT * EXCLUDE (_source_file, _file_hash, _loaded_at) FROM {table} "
-        f"{'WHERE ' + where if where else ''} ORDER BY _row_number LIMIT {SAMPLE_ROWS}"
-    ).df()
-    lines = []
-    for record in frame.to_dict("records"):
-        row_number = record.pop("_row_number")
-        lines.append(
-            f"    row {row_number}: " + ", ".join(f"{k}={_show(v)}" for k, v in record.items())
-        )
-    return "\n".join(lines) or "    (no rows)"
-
-
-def _show(value: object) -> str:
-    return "<empty>" if value is None or value != value else repr(str(value))
 
 
 def _systematic_problem(load: EntityLoad, share: float, limit: float) -> str:
