@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -20,6 +21,11 @@ def month_start(month: str | dt.date | pd.Timestamp) -> pd.Timestamp:
 def month_starts(dates: pd.Series) -> pd.Series:
     """A column of dates (or date strings) moved to the first day of their month; NaT stays."""
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
+
+
+def distinct_months(months: Iterable[pd.Timestamp | str]) -> list[pd.Timestamp]:
+    """The months' first days, sorted, each once."""
+    return sorted({month_start(month) for month in months})
 
 
 def previous_month(month: pd.Timestamp) -> pd.Timestamp:

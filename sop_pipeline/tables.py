@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 # The grains the planning stages join on: one series, and one series in one month.
 SERIES_KEY = ["sku", "location_id"]
 SERIES_MONTH_KEY = [*SERIES_KEY, "month"]
+
+
+def nullable_text(values: pd.Series) -> pd.Series:
+    """A text column with None where a value is missing (not NaN), as the tables store it."""
+    return values.astype(object).where(values.notna(), None)
 
 
 @dataclass(frozen=True)

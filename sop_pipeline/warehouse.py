@@ -32,7 +32,8 @@ def connect(warehouse_dir: Path | str, read_only: bool = False) -> duckdb.DuckDB
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None
+          ) -> pd.DataFrame:
     """Run a read; DATE and TIMESTAMP columns come back as pandas Timestamps."""
     result = con.execute(sql, params or [])
     dates = [name for name, type_code, *_ in result.description

@@ -33,9 +33,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start, month_starts
-from sop_pipeline.demand.overrides import _horizon, _none_for_missing, apply_overrides
-from sop_pipeline.tables import SERIES_MONTH_KEY
+from sop_pipeline.cycle import distinct_months, month_start, month_starts
+from sop_pipeline.demand.overrides import apply_overrides
+from sop_pipeline.tables import OUTPUT_TABLES, SERIES_MONTH_KEY, nullable_text
 
 DEFAULT_STAGE_PROBABILITY: dict[str, float] = {
     "prospecting": 0.1,
@@ -53,22 +53,7 @@ DEAL_COLUMNS = [
     "probability_source",
     "weighted_qty",
 ]
-CONSENSUS_COLUMNS = [
-    "sku",
-    "location_id",
-    "family",
-    "month",
-    "statistical_qty",
-    "event_qty",
-    "crm_pipeline_qty",
-    "override_qty",
-    "consensus_qty",
-    "unit_price",
-    "consensus_value",
-    "override_reason",
-    "override_author",
-    "event_names",
-]
+CONSENSUS_COLUMNS = OUTPUT_TABLES["consensus_demand"].stage_columns
 
 
 def consensus_demand(
@@ -100,7 +85,7 @@ def consensus_demand(
     consensus["unit_price"] = consensus["unit_price"].astype(float)
     consensus["consensus_value"] = consensus["consensus_qty"] * consensus["unit_price"]
     for column in ("location_id", "event_names"):
-        consensus[column] = _none_for_missing(consensus[column])
+        consensus[column] = nullable_text(consensus[column])
     return consensus[CONSENSUS_COLUMNS].sort_values(SERIES_MONTH_KEY, ignore_index=True)
 
 
@@ -116,13 +101,13 @@ def crm_pipeline(
     Overdue open deals count in the cycle month; each sku-month is split across locations by
     the sku's statistical forecast share; a sku without any forecast gets location_id None.
     """
-    horizon = _horizon(months)
+    horizon = distinct_months(months)
     by_deal = pipeline_by_deal(deals, cycle_month, horizon, stage_probability)
     pipeline = by_deal.groupby(["sku", "month"], as_index=False)["weighted_qty"].sum()
     split = pipeline.merge(_location_shares(statistical, horizon), on="sku", how="left")
     # A sku absent from the forecast has no location to split over: it keeps its whole qty.
     split["crm_pipeline_qty"] = split["weighted_qty"] * split["share"].fillna(1.0)
-    split["location_id"] = _none_for_missing(split["location_id"])
+    split["location_id"] = nullable_text(split["location_id"])
     return split[PIPELINE_COLUMNS].sort_values(SERIES_MONTH_KEY, ignore_index=True)
 
 
@@ -160,7 +145,7 @@ def pipeline_by_deal(
     open_deals["weighted_qty"] = open_deals["quantity"] * open_deals["probability"]
     close_month = month_starts(open_deals["expected_close_date"])
     open_deals["month"] = close_month.where(close_month >= cutoff, cutoff)
-    in_horizon = open_deals["month"].isin(_horizon(months))
+    in_horizon = open_deals["month"].isin(distinct_months(months))
     return open_deals.loc[in_horizon, DEAL_COLUMNS].sort_values(
         ["month", "sku", "deal_id"], ignore_index=True
     )
@@ -193,7 +178,7 @@ def _with_events(base: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFram
         [*SERIES_MONTH_KEY, "uplift_pct", "event_names"]]
     merged = base.merge(cells, on=SERIES_MONTH_KEY, how="left")
     merged["event_qty"] = merged["statistical_qty"] * merged["uplift_pct"].fillna(0.0)
-    merged["event_names"] = _none_for_missing(merged["event_names"])
+    merged["event_names"] = nullable_text(merged["event_names"])
     return merged.drop(columns="uplift_pct")
 
 

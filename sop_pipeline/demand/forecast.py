@@ -47,6 +47,7 @@ from sop_pipeline.demand.candidates import (
     run_batch,
 )
 from sop_pipeline.demand.metrics import fva, naive_scales, scores
+from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,10 @@ INTERMITTENT_ZERO_SHARE = 0.5
 INTERMITTENT_MODEL = "croston_sba"
 INTERMITTENT_MODELS = ("seasonal_naive", INTERMITTENT_MODEL)  # fitted on intermittent series
 BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
+# The engine's own long format (unique_id, ds); the stage renames to the tables' columns.
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", *BOUNDS, "is_selected"]
-ACCURACY_COLUMNS = ["unique_id", "model", "wape", "mase", "bias", "rmse", "fva", "n_obs",
-                    "is_selected"]
+ACCURACY_COLUMNS = ["unique_id", *(c for c in OUTPUT_TABLES["forecast_accuracy"].stage_columns
+                                   if c not in SERIES_KEY)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sop_pipeline.tables import nullable_text
+
 ALL_LOCATIONS = "all"
 TOTAL = "total"
 ROLLED_COLUMNS = ["level", "key", "family", "location_id", "month", "qty"]
@@ -47,7 +49,7 @@ def roll_up(forecast: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     per_location = pd.concat([sku_level, family_level, total_level], ignore_index=True)
     all_locations = _summed(per_location.assign(location_id=ALL_LOCATIONS))
     rolled = pd.concat([per_location, all_locations], ignore_index=True)
-    rolled["family"] = rolled["family"].astype(object).where(rolled["family"].notna(), None)
+    rolled["family"] = nullable_text(rolled["family"])
     order = rolled["level"].map(LEVEL_ORDER)
     rolled = rolled.assign(_order=order).sort_values(["_order", "key", "location_id", "month"])
     return rolled[ROLLED_COLUMNS].reset_index(drop=True)

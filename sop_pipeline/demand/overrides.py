@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start, month_starts
-from sop_pipeline.tables import SERIES_MONTH_KEY
+from sop_pipeline.cycle import distinct_months, month_starts
+from sop_pipeline.tables import SERIES_MONTH_KEY, nullable_text
 
 OVERRIDE_TEXT = ["sku", "family", "location_id", "reason", "author"]
 OVERRIDE_NUMBERS = ["quantity", "pct_change"]
@@ -141,7 +141,7 @@ def _row_problems(
     """Rule breaches of each row on its own, by row position."""
     known_skus = set(items["sku"].astype(str))
     known_families = set(items["family"].dropna().astype(str))
-    horizon = _horizon(months) if months is not None else None
+    horizon = distinct_months(months) if months is not None else None
     known_locations = {str(location) for location in locations} if locations is not None else None
     problems: dict[int, list[str]] = {}
     for position, rule in enumerate(rules.itertuples(index=False)):
@@ -312,8 +312,8 @@ def _with_consensus(plan: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     overridden = effects["set_qty"].notna() | effects["pct_change"].notna()
     plan["override_qty"] = (consensus - before).where(overridden, 0.0)
     plan["consensus_qty"] = consensus
-    plan["override_reason"] = _none_for_missing(effects["override_reason"])
-    plan["override_author"] = _none_for_missing(effects["override_author"])
+    plan["override_reason"] = nullable_text(effects["override_reason"])
+    plan["override_author"] = nullable_text(effects["override_author"])
     return plan
 
 
@@ -349,13 +349,3 @@ def _number(value: float) -> str:
 
 
 # --- shared with sop_pipeline.demand.consensus ---------------------------------------------------
-
-
-def _horizon(months: Iterable[pd.Timestamp]) -> list[pd.Timestamp]:
-    """The horizon months as sorted month starts."""
-    return sorted({month_start(month) for month in months})
-
-
-def _none_for_missing(values: pd.Series) -> pd.Series:
-    """Object column with None where a value is missing (not NaN), as BI tools expect."""
-    return values.astype(object).where(values.notna(), None)

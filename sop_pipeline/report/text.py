@@ -8,6 +8,7 @@ import duckdb
 
 from sop_pipeline.report.pack import pack_path
 from sop_pipeline.report.publish import read_manifest
+from sop_pipeline.review.variance import ALL_FAMILIES
 from sop_pipeline.tables import OUTPUT_TABLES
 
 
@@ -79,9 +80,9 @@ def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list
                          FROM main.inventory_projection
                          WHERE cycle_month = ? AND status = 'stockout'""")[0]
         lines.append(f"sku-locations projected to stock out: {at_risk:,}")
-    if "variance_forecast_vs_actual" in present:
-        wape = one("""SELECT sum(abs_error) / nullif(sum(actual_qty), 0)
-                      FROM main.variance_forecast_vs_actual WHERE cycle_month = ? AND lag = 1""")
+    if "variance_forecast_by_family" in present:
+        wape = one(f"""SELECT wape FROM main.variance_forecast_by_family
+                       WHERE cycle_month = ? AND lag = 1 AND family = '{ALL_FAMILIES}'""")
         if wape and wape[0] is not None:
             lines.append(f"forecast WAPE at lag 1 for the month just closed: {wape[0]:.1%}")
     if "alerts" in present:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.tables import OUTPUT_TABLES, nullable_text
 
 TOP_SKUS = 3
 CAPACITY_COLUMNS = OUTPUT_TABLES["capacity_plan"].stage_columns
@@ -89,7 +89,7 @@ def capacity_plan(
     plan["utilisation"] = plan["required_hours"] / hours
     plan["planned_utilisation"] = plan["planned_hours"] / hours
     plan["overload_hours"] = (plan["required_hours"] - plan["available_hours"]).clip(lower=0.0)
-    plan["top_skus"] = plan["top_skus"].astype(object).where(plan["top_skus"].notna(), None)
+    plan["top_skus"] = nullable_text(plan["top_skus"])
     return plan.sort_values(["work_center_id", "month"], ignore_index=True)[CAPACITY_COLUMNS]
 
 

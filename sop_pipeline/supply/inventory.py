@@ -61,7 +61,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.cycle import distinct_months, month_start, month_starts
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -172,7 +172,7 @@ def project_inventory(
     sku, location_id, safety_stock_qty (e.g. safety_stock output); unmet: sku, location_id,
     month, qty (the supply plan's unmet demand).
     """
-    horizon = sorted({month_start(month) for month in months})
+    horizon = distinct_months(months)
     keys = pd.concat([demand[SERIES_KEY], opening[SERIES_KEY], receipts[SERIES_KEY]])
     keys = keys.drop_duplicates()
     if not horizon or keys.empty:

@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.warehouse import query
 
 
 class Warehouse:
@@ -38,10 +39,5 @@ class Warehouse:
         return frame.reindex(columns=columns)
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL with `$cycle` bound to the cycle's first day; month columns as Timestamps."""
-        params = {"cycle": self.cycle.date()} if "$cycle" in sql else {}
-        frame = self.con.execute(sql, params).df()
-        for column in ("month", "target_month", "cycle_month"):
-            if column in frame:
-                frame[column] = pd.to_datetime(frame[column])
-        return frame
+        """Run SQL with `$cycle` bound to the cycle's first day; dates as Timestamps."""
+        return query(self.con, sql, {"cycle": self.cycle.date()} if "$cycle" in sql else {})

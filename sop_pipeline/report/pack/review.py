@@ -154,14 +154,7 @@ def waterfall_section(wh: Warehouse) -> Section:
     target = accuracy["target_month"].max()
     accuracy = accuracy[accuracy["target_month"] == target]
     families = sorted(set(accuracy["family"]) - {ALL_FAMILIES})
-    overall = accuracy[accuracy["family"] == ALL_FAMILIES]
-    if overall.empty:  # weight each family's WAPE by its actuals: the pooled WAPE
-        weighted = accuracy.assign(abs_error=accuracy["wape"] * accuracy["actual_qty"],
-                                   naive_error=accuracy["naive_wape"] * accuracy["actual_qty"])
-        overall = weighted.groupby("lag")[["abs_error", "naive_error", "actual_qty"]].sum()
-        overall = pd.DataFrame({
-            "lag": overall.index, "wape": overall["abs_error"] / overall["actual_qty"],
-            "fva": (overall["naive_error"] - overall["abs_error"]) / overall["actual_qty"]})
+    overall = accuracy[accuracy["family"] == ALL_FAMILIES]  # the waterfall's pooled rows
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                            subplot_titles=("WAPE by lag (lower is better)",
                                            "Forecast value added over seasonal naive"))
