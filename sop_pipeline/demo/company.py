@@ -3,15 +3,26 @@ stage draws for the stages after it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sop_pipeline.demo.master import Family
-
 PLANT = "PLT1"
 FUTURE_MONTHS = 12  # expected demand is modelled this far past end_month (supply, budget)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A product family and the parameters its skus are drawn around."""
+
+    name: str
+    prefix: str
+    price: float  # typical list price
+    volume: float  # typical monthly units per sku and location
+    amplitude: float  # seasonal amplitude (peak vs mean)
+    make_bias: float  # how likely its skus are produced in-house
+    nouns: tuple[str, ...]
+    variants: tuple[str, ...]
 
 
 class Company:

@@ -3,30 +3,14 @@ a manufacturer) the plant's work centres, routings and work-centre calendar."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 
 from sop_pipeline.demo.arrow import contract_table
-from sop_pipeline.demo.company import PLANT, Company
+from sop_pipeline.demo.company import PLANT, Company, Family
 
 # (month of year from 0, share of the normal hours, reason) in the work-centre calendar
 SHUTDOWNS = ((7, 0.5, "Summer shutdown"), (11, 0.8, "Christmas holidays"))
-
-
-@dataclass(frozen=True)
-class Family:
-    """A product family and the parameters its skus are drawn around."""
-
-    name: str
-    prefix: str
-    price: float  # typical list price
-    volume: float  # typical monthly units per sku and location
-    amplitude: float  # seasonal amplitude (peak vs mean)
-    make_bias: float  # how likely its skus are produced in-house
-    nouns: tuple[str, ...]
-    variants: tuple[str, ...]
 
 
 FAMILIES: tuple[Family, ...] = (
