@@ -6,14 +6,21 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetSpec,
+    MetadataValue,
     multi_asset,
 )
 
 from assets.dbt import model_keys
-from assets.planning import PLANNING, cycle_of, monthly_chart, write_cycle_table
+from assets.planning import (
+    PLANNING,
+    cycle_of,
+    markdown_table,
+    monthly_chart,
+    write_cycle_table,
+)
 from assets.resources import SopSettings
 from sop_pipeline.demand.hierarchy import coherence_gap
-from sop_pipeline.demand.stage import consensus_stage, demand_stage
+from sop_pipeline.demand.stage import consensus_stage, demand_stage, family_bias
 from sop_pipeline.tables import OUTPUT_TABLES
 
 
@@ -52,6 +59,10 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
             con, context, "forecast_accuracy", accuracy,
             median_selected_wape=float(chosen["wape"].median()),
             median_selected_fva=float(chosen["fva"].median()),
+            demand_classes=str(chosen["demand_class"].value_counts().to_dict()),
+            selection_rules=str(chosen["selection_rule"].value_counts().to_dict()),
+            possibly_obsolete=int(chosen["possibly_obsolete"].fillna(False).sum()),
+            bias_by_family=MetadataValue.md(markdown_table(family_bias(con, chosen))),
         )
 
 

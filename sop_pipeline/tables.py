@@ -54,7 +54,9 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             (
                 _CYCLE, _SKU, _LOCATION, _MONTH,
                 ("model", "VARCHAR", "Forecast model: seasonal_naive, auto_ets, auto_theta, "
-                 "croston_sba, prophet, ensemble_median, or mean for histories under a year."),
+                 "dynamic_theta, auto_ces, prophet, ensemble_median (regular demand); "
+                 "croston_sba, adida, imapa, tsb, window_average, intermittent_mean "
+                 "(intermittent demand); mean for histories under a year."),
                 ("forecast_qty", "DOUBLE", "Forecast quantity (units, never negative)."),
                 ("lower_80", "DOUBLE", "Lower bound of the 80 % prediction interval."),
                 ("upper_80", "DOUBLE", "Upper bound of the 80 % prediction interval."),
@@ -78,13 +80,27 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                  "first backtest origin; lag-1 differences when there are fewer than 13 such "
                  "months; null when that scale is 0 or there are fewer than 2 months "
                  "(sop_pipeline.demand.metrics)."),
+                ("rmsse", "DOUBLE", "Root mean squared scaled error (M5): sqrt(backtest MSE / "
+                 "in-sample seasonal-naive MSE), same scale rule as mase; what intermittent "
+                 "series are judged by."),
                 ("bias", "DOUBLE", "sum(forecast - actual) / sum(actual) over the backtest; "
                  "positive = over-forecast."),
+                ("bias_consistent", "BOOLEAN", "The bias has the same sign in every backtest "
+                 "window: a lean, not noise (the biased-forecast alert needs it)."),
                 ("rmse", "DOUBLE", "Root mean squared backtest error, in units a month: the "
                  "forecast error behind the safety stock."),
                 ("fva", "DOUBLE", "Forecast value added: seasonal naive's WAPE minus this "
                  "model's (positive = better than naive)."),
                 ("n_obs", "BIGINT", "Months of history of the series."),
+                ("demand_class", "VARCHAR", "Syntetos-Boylan class of the series from its "
+                 "first demand: smooth, erratic, intermittent, lumpy (ADI 1.32, CV2 0.49), or "
+                 "no_demand."),
+                ("possibly_obsolete", "BOOLEAN", "No demand in the last 12 months after "
+                 "demand before: forecast at its recent rate (the 12-month window average)."),
+                ("selection_rule", "VARCHAR", "Why the series' model was chosen: "
+                 "combination, best_score (no combination fitted), few_demands, "
+                 "possibly_obsolete, "
+                 "too_short_to_backtest, short_history, unscored."),
                 ("is_selected", "BOOLEAN", "True for the model chosen for this series."),
             ),
         ),

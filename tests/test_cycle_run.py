@@ -338,7 +338,9 @@ def test_the_smallest_contract_extracts_from_another_tool_run(tmp_path, capsys):
     assert ("absent optional inputs: erp/work_centers, erp/work_center_calendar, erp/routings"
             in out)
     forecast = _read(warehouse, "SELECT * FROM main.demand_forecast WHERE is_selected")
-    assert set(forecast["model"]) == {"mean"}
+    # three months: a recent mean; B sold once, so its window average (of the same 3 months)
+    assert forecast.groupby("sku")["model"].first().to_dict() == {"A": "mean",
+                                                                  "B": "window_average"}
     by_series = forecast.groupby("sku")["forecast_qty"].first()
     assert by_series["A"] == pytest.approx(10.0) and by_series["B"] == pytest.approx(10 / 3)
     inventory = _read(warehouse, "SELECT * FROM main.inventory_projection "

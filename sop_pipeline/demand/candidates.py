@@ -9,8 +9,10 @@ final forecast always comes from a fresh fit on the whole history. statsforecast
 vectorised over the batch; Prophet runs per series and only where it is allowed
 (`prophet_ids`).
 
-`ensemble_median` is the month-by-month median of the fitted members (seasonal naive, AutoETS,
-AutoTheta, Prophet where fitted), backtested on the same windows like any other candidate.
+Combinations (`COMBINATIONS`): `ensemble_median`, the month-by-month median of AutoETS, AutoCES
+and DynamicOptimizedTheta, for regular demand; `intermittent_mean`, the mean of ADIDA, IMAPA,
+TSB and the 12-month window average, for intermittent demand. Both are backtested on the same
+windows as their members, like any other candidate.
 
 Intervals (80 % and 95 %): the model's own where it has them (seasonal naive, AutoETS,
 AutoTheta, Prophet's 80 %), otherwise the empirical quantiles of the model's absolute backtest
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -46,19 +48,39 @@ EVENT_REGRESSOR = "uplift_pct"
 PROPHET_PRIORS: tuple[tuple[float, float], ...] = ((0.05, 10.0), (0.5, 10.0), (0.01, 10.0),
                                                    (0.05, 1.0))
 
-# name in our tables → (statsforecast class name, constructor kwargs, has its own intervals)
-STATSFORECAST_MODELS: dict[str, tuple[str, dict, bool]] = {
-    "seasonal_naive": ("SeasonalNaive", {"season_length": SEASON_LENGTH}, True),
+# name in our tables → (statsforecast class name, constructor kwargs, own intervals, has a
+# forward step: carried to later backtest origins without a refit)
+STATSFORECAST_MODELS: dict[str, tuple[str, dict, bool, bool]] = {
+    "seasonal_naive": ("SeasonalNaive", {"season_length": SEASON_LENGTH}, True, True),
     # no damped trends: half the model search, and no less accurate on PBS (WAPE 0.0962 vs
     # 0.0963 with them; benchmarks/README.md)
-    "auto_ets": ("AutoETS", {"season_length": SEASON_LENGTH, "damped": False}, True),
-    "auto_theta": ("AutoTheta", {"season_length": SEASON_LENGTH}, True),
-    "croston_sba": ("CrostonSBA", {}, False),
+    "auto_ets": ("AutoETS", {"season_length": SEASON_LENGTH, "damped": False}, True, True),
+    "auto_theta": ("AutoTheta", {"season_length": SEASON_LENGTH}, True, True),
+    "dynamic_theta": ("DynamicOptimizedTheta", {"season_length": SEASON_LENGTH}, True, True),
+    # AutoCES's own intervals cost 20x its fit (341 vs 16 ms a series): residual ones instead
+    "auto_ces": ("AutoCES", {"season_length": SEASON_LENGTH}, False, True),
+    # intermittent demand: methods that need few demands, and Croston for series with enough
+    "croston_sba": ("CrostonSBA", {}, False, False),
+    "adida": ("ADIDA", {}, False, False),
+    "imapa": ("IMAPA", {}, False, False),
+    "tsb": ("TSB", {"alpha_d": 0.1, "alpha_p": 0.1}, False, False),
+    "window_average": ("WindowAverage", {"window_size": 12}, False, False),
+}
+# Combinations, backtested like any other candidate: name → (members, how they combine).
+# Regular demand: the median of three model families (exponential smoothing, complex
+# exponential smoothing, theta), as in SCUM (Petropoulos & Svetunkov, 2020); intermittent:
+# the mean of the demand-rate methods.
+COMBINATIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "ensemble_median": (("auto_ets", "auto_ces", "dynamic_theta"), "median"),
+    "intermittent_mean": (("adida", "imapa", "tsb", "window_average"), "mean"),
 }
 ENSEMBLE = "ensemble_median"
-# Members of the median ensemble: the models for regular (not intermittent) demand.
-ENSEMBLE_MEMBERS = ("seasonal_naive", "auto_ets", "auto_theta", "prophet")
-ALL_MODELS = (*STATSFORECAST_MODELS, "prophet", ENSEMBLE)
+ALL_MODELS = (*STATSFORECAST_MODELS, "prophet", *COMBINATIONS)
+# Who is fitted on what (forecast.py routes each series by its demand class).
+REGULAR_MODELS = ("seasonal_naive", "auto_ets", "auto_theta", "dynamic_theta", "auto_ces",
+                  "prophet", "ensemble_median")
+INTERMITTENT_MODELS = ("seasonal_naive", "croston_sba", "adida", "imapa", "tsb",
+                       "window_average", "intermittent_mean")
 
 
 @dataclass(frozen=True)
@@ -68,14 +90,27 @@ class Backtest:
     windows: int = 3
     step: int = 3
     horizon: int = 12
-    # False: statsforecast models with a forward step (seasonal naive, AutoETS, AutoTheta) are
-    # fitted at the first origin only and carried to the later ones with their parameters
-    # kept and their states updated; half the AutoETS fits. Croston SBA and Prophet refit.
+    # False: statsforecast models with a forward step (seasonal naive, AutoETS, AutoTheta,
+    # DynamicOptimizedTheta, AutoCES) are fitted at the first origin only and carried to the
+    # later ones with their parameters kept and their states updated. The intermittent-demand
+    # methods and Prophet refit.
     refit: bool = False
+    # Series long enough get this many origins instead: more windows, less noise in the
+    # choice of a model (the scores of 3 overlapping windows follow noise).
+    max_windows: int = 6
 
     def min_months(self) -> int:
         """History needed to backtest: a full season before the first origin."""
         return SEASON_LENGTH + self.horizon + (self.windows - 1) * self.step
+
+    def first_origin(self) -> int:
+        """Months from the first backtest origin to the end of the history."""
+        return self.horizon + (self.windows - 1) * self.step
+
+    def for_length(self, months: int) -> Backtest:
+        """The backtest a series of `months` gets: max_windows origins where it has room."""
+        longer = replace(self, windows=max(self.windows, self.max_windows))
+        return longer if months >= longer.min_months() else self
 
 
 def run_batch(
@@ -112,23 +147,25 @@ def run_batch(
             errors.append(e)
     forecast = pd.concat(forecasts, ignore_index=True)
     error_frame = pd.concat(errors, ignore_index=True)
-    if ENSEMBLE in models:
-        ensemble_forecast, ensemble_errors = _ensemble(forecast, error_frame)
-        forecast = pd.concat([forecast, ensemble_forecast], ignore_index=True)
-        error_frame = pd.concat([error_frame, ensemble_errors], ignore_index=True)
+    for name, (members, how) in COMBINATIONS.items():
+        if name in models:
+            combined, combined_errors = _combination(forecast, error_frame, name, members, how)
+            forecast = pd.concat([forecast, combined], ignore_index=True)
+            error_frame = pd.concat([error_frame, combined_errors], ignore_index=True)
     return _residual_intervals(forecast, error_frame), error_frame
 
 
-def _ensemble(forecast: pd.DataFrame, errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Median of the fitted members, month by month, in the backtest and in the forecast."""
-    members = forecast[forecast["model"].isin(ENSEMBLE_MEMBERS)]
-    combined = (members.groupby(["unique_id", "ds"], as_index=False)["qty"].median()
-                .assign(model=ENSEMBLE, **{f"{side}_{level}": np.nan for level in LEVELS
-                                           for side in ("lower", "upper")}))
-    backtest = (errors[errors["model"].isin(ENSEMBLE_MEMBERS)]
+def _combination(forecast: pd.DataFrame, errors: pd.DataFrame, name: str,
+                 members: tuple[str, ...], how: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The members' median or mean, month by month, in the backtest and in the forecast."""
+    fitted = forecast[forecast["model"].isin(members)]
+    combined = (fitted.groupby(["unique_id", "ds"], as_index=False)["qty"].agg(how)
+                .assign(model=name, **{f"{side}_{level}": np.nan for level in LEVELS
+                                       for side in ("lower", "upper")}))
+    backtest = (errors[errors["model"].isin(members)]
                 .groupby(["unique_id", "window", "ds"], as_index=False)
-                .agg(y=("y", "first"), qty=("qty", "median"))
-                .assign(model=ENSEMBLE))
+                .agg(y=("y", "first"), qty=("qty", how))
+                .assign(model=name))
     return combined, backtest
 
 
@@ -144,26 +181,25 @@ def _statsforecast(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from statsforecast import StatsForecast, models  # deferred: numba compiles on import
 
-    def build(with_intervals: bool) -> list:
+    def build(own_intervals: bool, forward: bool) -> list:
         return [
             getattr(models, cls)(alias=name, **kwargs)
-            for name, (cls, kwargs, own) in STATSFORECAST_MODELS.items()
-            if name in names and own == with_intervals
+            for name, (cls, kwargs, own, steps) in STATSFORECAST_MODELS.items()
+            if name in names and (own, steps) == (own_intervals, forward)
         ]
 
     forecasts, errors = [], []
-    for with_intervals in (True, False):
-        candidates = build(with_intervals)
+    for own_intervals, forward in ((True, True), (False, True), (False, False)):
+        candidates = build(own_intervals, forward)
         if not candidates:
             continue
         sf = StatsForecast(models=candidates, freq="MS", n_jobs=1)
         if backtest is not None:
-            # Croston SBA has no forward step: its group always refits
+            # a model without a forward step refits at every origin
             cv = sf.cross_validation(df=history, h=backtest.horizon, n_windows=backtest.windows,
-                                     step_size=backtest.step,
-                                     refit=backtest.refit or not with_intervals)
+                                     step_size=backtest.step, refit=backtest.refit or not forward)
             errors.append(_long_errors(cv, [m.alias for m in candidates]))
-        levels = list(LEVELS) if with_intervals else None
+        levels = list(LEVELS) if own_intervals else None
         forecasts.append(_long_forecast(
             sf.forecast(df=history, h=horizon, level=levels), [m.alias for m in candidates]
         ))

@@ -3,23 +3,31 @@
 A series is one sku x location in long format `unique_id, ds, y` (monthly, month-start `ds`,
 zeros present); its id is `series_id(sku, location_id)` = "sku|location_id".
 
-Rules, per series of n months (see `ForecastSettings` for the numbers):
+Rules, per series of n months (see the constants and `ForecastSettings` for the numbers); each
+series' class comes from sop_pipeline.demand.classification:
 
-- intermittent series (more than half of the months zero) select croston_sba when it was
-  fitted: absolute-error scores reward forecasting zero on such series, which plans no stock.
-  Only seasonal_naive (the FVA baseline) and croston_sba are fitted on them, which spares the
-  costly models a fifth of the series. On the other series croston_sba is scored for
-  reference but never selected.
-- n >= backtest.min_months(): every candidate model is fitted at each of the backtest origins
-  and scored on the months after it (WAPE, MASE, bias, RMSE: sop_pipeline.demand.metrics);
-  the model with the lowest pooled WAPE is selected, ties keep seasonal_naive. Prophet is a
-  candidate only with two full years before the first origin and for the `prophet_max_series`
-  series with the most volume over the last 12 months (it costs ~0.1 s a fit, the others
-  milliseconds).
-- 12 <= n < backtest.min_months(): too short to judge: seasonal_naive, unscored.
-- n < 12 or an all-zero history: `mean` of the last up-to-6 months, unscored.
+- Regular demand (smooth, erratic), n >= backtest.min_months(): seasonal naive, AutoETS,
+  AutoTheta, DynamicOptimizedTheta, AutoCES, Prophet (only with two full years before the
+  first origin, for the `prophet_max_series` series with the most volume over the last 12
+  months: it costs ~0.1 s a fit) and `ensemble_median` (the median of AutoETS, AutoCES and
+  DynamicOptimizedTheta) are backtested; series long enough get `max_windows` (6) origins,
+  the others `windows` (3). The combination is selected: on M3 and PBS, switching a series
+  to the single model with the best backtest score lost accuracy at every margin tried
+  (benchmarks/README.md). Scores: WAPE + |bias| for regular series, RMSSE + |bias| for
+  intermittent ones; they choose where no combination was fitted.
+- Intermittent demand (intermittent, lumpy): ADIDA, IMAPA, TSB, the 12-month window average
+  and `intermittent_mean` (their mean), plus Croston SBA for series with at least
+  MIN_CROSTON_DEMANDS months with demand; seasonal naive is fitted as the FVA baseline but
+  never selected.
+- Fewer than MIN_DEMANDS months with demand, or `possibly_obsolete` (no demand in the last
+  12 months): the 12-month window average, whatever scored better.
+- Bias: the backtest bias, and whether it has the same sign in every window, is kept per
+  series (and shown by family); it is reported, not acted on (selection.BIAS_LIMIT).
+- 12 <= n < backtest.min_months(): too short to judge: seasonal naive (window average for
+  sparse demand), unscored; n < 12 or an all-zero history: the mean of the last up-to-6
+  months (up-to-12 for sparse demand), unscored.
 - forecast value added (fva) = seasonal naive's WAPE minus the model's, on the same windows:
-  positive when the model beats the naive baseline.
+  positive when the model beats the naive baseline. `selection_rule` says which rule chose.
 - Every value is clipped at 0 and ordered lower_95 <= lower_80 <= qty <= upper_80 <= upper_95.
 """
 
@@ -38,31 +46,36 @@ import pandas as pd
 
 from sop_pipeline.demand.candidates import (
     ALL_MODELS,
+    INTERMITTENT_MODELS,
     LEVELS,
     PROPHET_PRIORS,
+    REGULAR_MODELS,
     SEASON_LENGTH,
     Backtest,
     choose_prophet_priors,
     naive_forecast,
     run_batch,
 )
-from sop_pipeline.demand.metrics import fva, naive_scales, scores
-from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
+from sop_pipeline.demand.classification import INTERMITTENT_CLASSES, classify
+from sop_pipeline.demand.selection import (
+    ACCURACY_COLUMNS,
+    FORECAST_COLUMNS,
+    score_backtests,
+    select_models,
+)
 
 logger = logging.getLogger(__name__)
 
-MEAN_WINDOW = 6
+# the flat averages: `mean` for short regular histories, the 12-month `window_average`
+# (the statsforecast WindowAverage of the backtest) for sparse ones
+AVERAGE_WINDOWS = {"mean": 6, "window_average": 12}
 BATCHES_PER_WORKER = 4
 PROPHET_EXTRA_MONTHS = 12  # Prophet wants two full years before its first backtest origin
 PRIOR_SAMPLE_SERIES = 6  # series that choose Prophet's priors each cycle (4 x 3 fits each)
-INTERMITTENT_ZERO_SHARE = 0.5
-INTERMITTENT_MODEL = "croston_sba"
-INTERMITTENT_MODELS = ("seasonal_naive", INTERMITTENT_MODEL)  # fitted on intermittent series
-BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
-# The engine's own long format (unique_id, ds); the stage renames to the tables' columns.
-FORECAST_COLUMNS = ["unique_id", "ds", "model", "qty", *BOUNDS, "is_selected"]
-ACCURACY_COLUMNS = ["unique_id", *(c for c in OUTPUT_TABLES["forecast_accuracy"].stage_columns
-                                   if c not in SERIES_KEY)]
+REGULAR_CLASSES = ("smooth", "erratic")
+MIN_DEMANDS = 3  # fewer months with demand: the 12-month window average, no model
+MIN_CROSTON_DEMANDS = 6  # Croston-type methods estimate an interval: several demands needed
+WINDOW_MODELS = ("seasonal_naive", "window_average")  # fitted where a rule picks the average
 
 
 @dataclass(frozen=True)
@@ -120,25 +133,24 @@ def forecast_demand(
     """
     settings = settings or ForecastSettings()
     history = _clean_history(history)
-    stats = history.groupby("unique_id")["y"].agg(
-        n="size", total="sum", zero_share=lambda y: float((y == 0).mean())
-    )
+    stats = classify(history)
     if stats.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS), pd.DataFrame(columns=ACCURACY_COLUMNS)
-    min_months = settings.backtest.min_months()
-    judged = stats.index[(stats["n"] >= min_months) & (stats["total"] > 0)]
-    naive = stats.index[(stats["n"] >= SEASON_LENGTH) & (stats["n"] < min_months)
-                        & (stats["total"] > 0)]
-    short = stats.index.difference(judged).difference(naive)
-
-    forecasts = [_short_forecast(history[history["unique_id"].isin(short)], settings.horizon)]
-    if len(naive):
-        forecasts.append(naive_forecast(history[history["unique_id"].isin(naive)],
-                                        settings.horizon))
+    routes = _routes(stats, settings)
+    stats["rule"] = routes["rule"]
+    ids = routes.groupby(["kind", "models"]).groups
+    forecasts = []
+    for (kind, models), group in ids.items():
+        part = history[history["unique_id"].isin(group)]
+        if kind == "average":
+            forecasts.append(_average_forecast(part, settings.horizon, models[0]))
+        elif kind == "naive":
+            forecasts.append(naive_forecast(part, settings.horizon))
+    judged = routes[routes["kind"] == "judged"]
     errors = []
     if len(judged):
-        intermittent = stats.index[stats["zero_share"] > INTERMITTENT_ZERO_SHARE]
-        regular = judged.difference(intermittent)
+        regular = judged.index[judged["rule"] == "scored"]
+        regular = regular[stats.loc[regular, "demand_class"].isin(REGULAR_CLASSES)]
         largest = _prophet_ids(history, regular, settings)
         priors = PROPHET_PRIORS[0]
         if largest:
@@ -146,39 +158,79 @@ def forecast_demand(
             priors = choose_prophet_priors(sample, settings.backtest)
             logger.info("prophet priors (changepoint, seasonality) chosen by backtest: %s",
                         priors)
-        intermittent_models = tuple(m for m in settings.models if m in INTERMITTENT_MODELS)
-        groups = [(regular, settings.models),
-                  (judged.intersection(intermittent), intermittent_models)]
-        for forecast, error in _run_batches(
-            [(history[history["unique_id"].isin(ids)], models) for ids, models in groups
-             if len(ids)],
-            settings, (frozenset(largest), priors), events, on_progress, len(stats),
-        ):
+        batches = judged.groupby(["models", "backtest"], sort=False).groups
+        groups = [(history[history["unique_id"].isin(group)], models, backtest)
+                  for (models, backtest), group in batches.items()]
+        for forecast, error in _run_batches(groups, settings, (frozenset(largest), priors),
+                                            events, on_progress, len(stats)):
             forecasts.append(forecast)
             errors.append(error)
     elif on_progress is not None:
         on_progress(len(stats), len(stats))
     forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
-    scored = _scores(pd.concat(errors, ignore_index=True) if errors else None, history,
-                     settings.backtest)
-    return _select(forecast, scored, stats)
+    scored = score_backtests(pd.concat(errors, ignore_index=True) if errors else None, history,
+                     judged["backtest"])
+    return select_models(forecast, scored, stats)
+
+
+def _routes(stats: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
+    """Per series: kind (mean, unscored, judged), the models to fit, the backtest, the rule.
+
+    See the module docstring for the rules; `rule` is what selection starts from.
+    """
+    min_months = settings.backtest.min_months()
+    regular_models = tuple(m for m in settings.models if m in REGULAR_MODELS)
+    intermittent_models = tuple(m for m in settings.models if m in INTERMITTENT_MODELS)
+    rows = {}
+    for unique_id, series in stats.iterrows():
+        intermittent = series["demand_class"] in INTERMITTENT_CLASSES
+        few = _rule_for_few(series) is not None
+        if series["n"] < SEASON_LENGTH or series["total"] <= 0:
+            model = "window_average" if few or intermittent else "mean"
+            rows[unique_id] = ("average", (model,), None, _rule_for_few(series) or "short_history")
+            continue
+        if few:
+            rule, models = _rule_for_few(series), WINDOW_MODELS
+        elif intermittent:
+            rule = "scored"
+            models = intermittent_models if series["demands"] >= MIN_CROSTON_DEMANDS else tuple(
+                m for m in intermittent_models if m != "croston_sba")
+        else:
+            rule, models = "scored", regular_models
+        if series["n"] < min_months:
+            rows[unique_id] = (("average", ("window_average",)) if few or intermittent
+                               else ("naive", ("seasonal_naive",))) + (
+                None, rule if few else "too_short_to_backtest")
+        else:
+            rows[unique_id] = ("judged", models, settings.backtest.for_length(series["n"]), rule)
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["kind", "models", "backtest", "rule"])
+
+
+def _rule_for_few(series: pd.Series) -> str | None:
+    """possibly_obsolete or few_demands where a series gets the window average, else None."""
+    if series["possibly_obsolete"]:
+        return "possibly_obsolete"
+    if 0 < series["demands"] < MIN_DEMANDS:
+        return "few_demands"
+    return None
 
 
 def _run_batches(
-    groups: list[tuple[pd.DataFrame, tuple[str, ...]]], settings: ForecastSettings,
+    groups: list[tuple[pd.DataFrame, tuple[str, ...], Backtest]], settings: ForecastSettings,
     prophet: tuple[frozenset[str], tuple[float, float]], events: pd.DataFrame | None,
     on_progress: Callable[[int, int], None] | None, total: int,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield (forecast, errors) per batch, inline or from a spawn process pool.
 
-    groups: (history, candidate models) pairs; each group's series are split into batches.
-    prophet: the series Prophet may try and its priors.
+    groups: (history, candidate models, backtest) triples; each group's series are split
+    into batches. prophet: the series Prophet may try and its priors.
     """
-    series = sum(history["unique_id"].nunique() for history, _ in groups)
+    series = sum(history["unique_id"].nunique() for history, _, _ in groups)
     done = total - series
-    jobs = [(batch, models, settings.horizon, settings.backtest, *prophet,
+    jobs = [(batch, models, settings.horizon, backtest, *prophet,
              None if events is None else events[events["unique_id"].isin(batch["unique_id"])])
-            for history, models in groups
+            for history, models, backtest in groups
             for batch in _batches(history, series, settings.workers)]
     if settings.workers == 1:
         for job in jobs:
@@ -211,14 +263,16 @@ def _prophet_ids(history: pd.DataFrame, regular: pd.Index, settings: ForecastSet
     return list(recent.nlargest(settings.prophet_max_series).index)
 
 
-def _short_forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """Flat mean of the last up-to-6 months, +/- z times their standard deviation."""
+def _average_forecast(history: pd.DataFrame, horizon: int, model: str) -> pd.DataFrame:
+    """Flat mean of the last AVERAGE_WINDOWS[model] months (fewer when the history is
+    shorter), +/- z times their standard deviation."""
+    window_months = AVERAGE_WINDOWS[model]
     rows = []
     for unique_id, series in history.groupby("unique_id"):
-        window = series["y"].to_numpy()[-MEAN_WINDOW:]
+        window = series["y"].to_numpy()[-window_months:]
         future = pd.date_range(series["ds"].iloc[-1] + pd.offsets.MonthBegin(1),
                                periods=horizon, freq="MS")
-        frame = pd.DataFrame({"unique_id": unique_id, "ds": future, "model": "mean",
+        frame = pd.DataFrame({"unique_id": unique_id, "ds": future, "model": model,
                               "qty": window.mean()})
         for level in LEVELS:
             half = NormalDist().inv_cdf(0.5 + level / 200) * window.std()
@@ -237,52 +291,6 @@ def _clip(forecast: pd.DataFrame) -> pd.DataFrame:
     out["lower_95"] = np.minimum(out["lower_95"], out["lower_80"]).clip(lower=0)
     out["upper_95"] = np.maximum(out["upper_95"], out["upper_80"])
     return out
-
-
-def _scores(errors: pd.DataFrame | None, history: pd.DataFrame, backtest: Backtest
-            ) -> pd.DataFrame:
-    """WAPE, MASE, bias and RMSE per series and model, pooled over the backtest windows.
-
-    Forecasts are clipped at 0 first, as the final forecast is; MASE is scaled on each
-    series' months before the first backtest origin.
-    """
-    columns = ["unique_id", "model", "wape", "mase", "bias", "rmse"]
-    if errors is None or errors.empty:
-        return pd.DataFrame(columns=columns)
-    first_origin = backtest.horizon + (backtest.windows - 1) * backtest.step
-    scales = naive_scales(history, SEASON_LENGTH, exclude_last=first_origin)
-    return scores(errors.assign(qty=errors["qty"].clip(lower=0)), ["unique_id", "model"],
-                  scales)[columns]
-
-
-def _select(forecast: pd.DataFrame, scored: pd.DataFrame, stats: pd.DataFrame
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pick the lowest backtest WAPE per series (ties keep seasonal_naive); add FVA."""
-    fitted = forecast[["unique_id", "model"]].drop_duplicates()
-    accuracy = fitted.merge(scored, on=["unique_id", "model"], how="left")
-    naive = accuracy.loc[accuracy["model"] == "seasonal_naive", ["unique_id", "wape"]]
-    accuracy = accuracy.merge(naive.rename(columns={"wape": "naive_wape"}), on="unique_id",
-                              how="left")
-    accuracy["fva"] = fva(accuracy["naive_wape"], accuracy["wape"])
-    # rank: lowest WAPE first, seasonal_naive first among equals, unscored models last;
-    # intermittent series put their intermittent-demand method first
-    accuracy["_rank"] = accuracy["wape"].fillna(np.inf)
-    intermittent = accuracy["unique_id"].map(stats["zero_share"]) > INTERMITTENT_ZERO_SHARE
-    is_intermittent_model = accuracy["model"] == INTERMITTENT_MODEL
-    accuracy.loc[intermittent & is_intermittent_model, "_rank"] = -np.inf
-    accuracy.loc[~intermittent & is_intermittent_model, "_rank"] = np.inf
-    accuracy["_naive_last"] = accuracy["model"] != "seasonal_naive"
-    best = (accuracy.sort_values(["unique_id", "_rank", "_naive_last"])
-            .drop_duplicates("unique_id")[["unique_id", "model"]])
-    chosen = set(zip(best["unique_id"], best["model"], strict=True))
-    accuracy["is_selected"] = [(u, m) in chosen for u, m in
-                               zip(accuracy["unique_id"], accuracy["model"], strict=True)]
-    accuracy["n_obs"] = accuracy["unique_id"].map(stats["n"]).astype(int)
-    forecast = forecast.merge(accuracy[["unique_id", "model", "is_selected"]],
-                              on=["unique_id", "model"])
-    forecast = forecast.sort_values(["unique_id", "model", "ds"], ignore_index=True)
-    accuracy = accuracy.sort_values(["unique_id", "model"], ignore_index=True)
-    return forecast[FORECAST_COLUMNS], accuracy[ACCURACY_COLUMNS]
 
 
 def _batches(history: pd.DataFrame, total: int, workers: int) -> Iterator[pd.DataFrame]:

@@ -18,6 +18,7 @@ from sop_pipeline.demand.events import event_calendar, series_regressor, stated_
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand, with_sku_location
 from sop_pipeline.demand.hierarchy import demand_hierarchy
 from sop_pipeline.demand.overrides import overrides_in_horizon, validate_overrides
+from sop_pipeline.demand.selection import BIAS_LIMIT
 from sop_pipeline.warehouse import output_relation, query
 
 
@@ -97,3 +98,13 @@ def prophet_selected(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
             WHERE cycle_month = ? AND is_selected AND model = 'prophet'""",
         [cycle_month.date()],
     )
+
+
+def family_bias(con: duckdb.DuckDBPyConnection, selected: pd.DataFrame) -> pd.DataFrame:
+    """Backtest bias of the selected models by family: series scored, median bias, and the
+    share of series beyond the fallback limit (a family-wide lean shows here first)."""
+    families = query(con, "SELECT sku, family FROM marts.dim_items")
+    scored = selected.dropna(subset=["bias"]).merge(families, on="sku", how="left")
+    return (scored.groupby("family", as_index=False)
+            .agg(series=("bias", "size"), median_bias=("bias", "median"),
+                 share_beyond_limit=("bias", lambda b: float((b.abs() > BIAS_LIMIT).mean()))))

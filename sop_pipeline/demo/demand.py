@@ -10,6 +10,7 @@ from sop_pipeline.demo.arrow import codes, contract_table, take
 from sop_pipeline.demo.company import FUTURE_MONTHS, PLANT, Company
 
 FAMILY_PROMO_UPLIFT = 0.2
+PHASED_OUT_MONTHS = 14
 
 
 def series(company: Company) -> None:
@@ -26,7 +27,8 @@ def model(company: Company) -> None:
 
     mu = level * trend * seasonality * promotions * launch ramp; qty adds gamma noise and
     Poisson counts. About 20 % of skus are intermittent (mostly zero months, small orders),
-    about 12 % are launched during the history.
+    about 12 % are launched during the history, and one intermittent sku is being phased
+    out (no demand in its last 14 months).
     """
     rng, n, T = company.rng_demand, company.n_skus, company.T
     horizon = T + FUTURE_MONTHS
@@ -75,6 +77,12 @@ def model(company: Company) -> None:
     company.qty = np.where(sparse[:, None], sparse_qty, regular_qty).astype(np.int64)
     company.mu = np.where(sparse[:, None], (occurrence * (1.0 + size))[:, None], mu)
     company.lines_per_month = np.where(sparse, 0.0, rng.uniform(1.5, 4.0, n_series))
+    # one intermittent sku is being phased out: nothing sold in its last PHASED_OUT_MONTHS
+    # (no draw changes: the other series are as before)
+    if n_intermittent and T > 2 * PHASED_OUT_MONTHS:
+        phased_out = np.flatnonzero(s_sku == order[0])
+        company.qty[phased_out, T - PHASED_OUT_MONTHS:] = 0
+        company.mu[phased_out, T - PHASED_OUT_MONTHS:] = 0.0
 
 
 def sales_orders(company: Company) -> pa.Table:

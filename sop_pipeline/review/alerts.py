@@ -21,7 +21,12 @@ purchase order line or the supplier), and the value that tripped it against its 
   `name` column and lists the skus loading it most from a `top_skus` text column, when the
   capacity rows carry these (both optional).
 - late_purchase_order and supplier_lead_time: see sop_pipeline.review.order_alerts.
-- biased_forecast: one per series whose selected model has a backtest |bias| > 0.2 (bias =
+- possibly_obsolete: one per sku@location whose forecast_accuracy flags it possibly_obsolete
+  (no demand in the last 12 months after demand before); entity sku@location, month = the
+  cycle month, value = stock on hand at the cut-off (the projection's first opening), threshold
+  0; medium when stock is on hand (it may never sell), else low.
+- biased_forecast: one per series whose selected model has a backtest |bias| > 0.2 of the same
+  sign in every backtest window (where the rows say so: bias_consistent) (bias =
   sum(forecast - actual) / sum(actual), positive = over-forecasting); entity sku@location,
   month = the cycle month, value = bias, threshold = +0.2 or -0.2 (the side crossed); high
   above 0.4 in absolute value, else medium.
@@ -52,7 +57,7 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 # Every kind of alert, in the order the docstring above describes them.
 ALERT_KINDS = (
     "projected_stockout", "below_safety_stock", "excess_stock", "capacity_overload",
-    "late_purchase_order", "supplier_lead_time", "biased_forecast",
+    "late_purchase_order", "supplier_lead_time", "biased_forecast", "possibly_obsolete",
 )
 STOCKOUT_HIGH_MONTHS = 3
 BELOW_SAFETY_MEDIUM_MONTHS = 3
@@ -93,6 +98,7 @@ def build_alerts(
         *late_receipt_alerts(cutoff, received_orders),
         *supplier_lead_time_alerts(cutoff, received_orders, items),
         *_biased_forecast_alerts(cutoff, accuracy),
+        *_obsolete_alerts(cutoff, accuracy, inventory),
     ]
     if not alerts:
         return _empty_alerts()
@@ -276,6 +282,8 @@ def _biased_forecast_alerts(
     if "is_selected" in selected.columns:
         selected = selected[selected["is_selected"].astype(bool)]
     biased = selected[selected["bias"].abs() > BIAS_THRESHOLD]
+    if "bias_consistent" in biased.columns:  # a lean in every backtest window, not noise
+        biased = biased[biased["bias_consistent"].fillna(False).astype(bool)]
     return [
         {
             "kind": "biased_forecast",
@@ -300,6 +308,35 @@ def _bias_message(row: Any) -> str:
         f"{direction}-forecasting by {abs(row.bias):.0%} of actual demand in its backtest "
         f"(bias {row.bias:+.2f}, limit ±{BIAS_THRESHOLD:.2f}): review the model or override it."
     )
+
+
+def _obsolete_alerts(cutoff: pd.Timestamp, accuracy: pd.DataFrame | None,
+                     inventory: pd.DataFrame) -> list[dict[str, object]]:
+    """Series with no demand for a year after demand before, with the stock they hold."""
+    if accuracy is None or accuracy.empty or "possibly_obsolete" not in accuracy.columns:
+        return []
+    flagged = accuracy[accuracy["is_selected"].astype(bool)
+                       & accuracy["possibly_obsolete"].fillna(False).astype(bool)]
+    first = inventory.sort_values("month").drop_duplicates(SERIES_KEY)
+    on_hand = dict(zip(zip(first["sku"], first["location_id"], strict=True),
+                       first["opening_qty"], strict=True))
+    alerts = []
+    for row in flagged.itertuples(index=False):
+        stock = float(on_hand.get((row.sku, row.location_id), 0.0))
+        held = (f"; {quantity_text(stock)} units on hand may never sell: phase it out, sell "
+                "the stock off or confirm the demand" if stock > 0 else "")
+        alerts.append({
+            "kind": "possibly_obsolete",
+            "severity": "medium" if stock > 0 else "low",
+            "entity": f"{row.sku}@{row.location_id}",
+            "month": cutoff,
+            "message": (f"{row.sku} at {row.location_id} has had no demand for 12 months "
+                        f"(possibly obsolete): it is forecast at that rate, not its old one"
+                        f"{held}."),
+            "value": stock,
+            "threshold": 0.0,
+        })
+    return alerts
 
 
 # --- helpers ----------------------------------------------------------------------------------
