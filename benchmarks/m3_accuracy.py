@@ -13,12 +13,10 @@ reproduce the scores of the data's SOURCE.txt when all series run.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +33,7 @@ if str(BENCHMARKS) not in sys.path:  # the sibling script, also when imported fr
 
 from pbs_accuracy import (  # noqa: E402
     SELECTED,
+    engine_log,
     engine_version,
     holdout_errors,
     parse_models,
@@ -79,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
           f"models={','.join(settings.models)}, "
           f"prophet_max_series={settings.prophet_max_series}); {engine_source()}")
     started = time.perf_counter()
-    with _engine_log():
+    with engine_log():
         forecast, accuracy = forecast_demand(history, settings, _progress())
     engine_seconds = time.perf_counter() - started
     print(f"engine time: {engine_seconds:.1f} s "
@@ -265,23 +264,6 @@ def _spread(ids: list[str], count: int | None) -> list[str]:
         return list(ids)
     return [ids[i] for i in np.linspace(0, len(ids) - 1, count).round().astype(int)]
 
-
-@contextlib.contextmanager
-def _engine_log() -> Iterator[None]:
-    """The engine's INFO lines (e.g. the Prophet priors it chose) printed with the figures."""
-    class Printed(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            print(f"engine log: {record.getMessage()}")
-
-    engine_logger, handler = logging.getLogger("sop_pipeline.demand.forecast"), Printed()
-    level = engine_logger.level
-    engine_logger.setLevel(logging.INFO)
-    engine_logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        engine_logger.removeHandler(handler)
-        engine_logger.setLevel(level)
 
 
 def _progress() -> Callable[[int, int], None]:

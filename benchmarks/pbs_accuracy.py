@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
           f"models={','.join(settings.models)}, "
           f"prophet_max_series={settings.prophet_max_series}); {engine_version()}")
     started = time.perf_counter()
-    with _engine_log():
+    with engine_log():
         forecast, accuracy = forecast_demand(history, settings, _progress("engine"))
     engine_seconds = time.perf_counter() - started
     print(f"engine time: {engine_seconds:.1f} s "
@@ -240,7 +241,7 @@ def _spread(ids: list[str], count: int | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def _engine_log():
+def engine_log() -> Iterator[None]:
     """The engine's INFO lines (e.g. the Prophet priors it chose) printed with the figures."""
     class Printed(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:

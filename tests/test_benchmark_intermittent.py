@@ -4,46 +4,24 @@ figures it prints, and the monthly series it builds. No timing is asserted.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import sys
-from pathlib import Path
 
-import pytest
+from tests.benchmark_scripts import require_data, row, script
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 FIGURE = r"-?\d+\.\d+"
 
 
-def _script():
-    """The benchmark script imported as a module (benchmarks/ is not a package)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    return importlib.import_module("intermittent_accuracy")
 
+def _needs_data(module) -> None:
+    require_data(module.SUPERSTORE_CSV.exists(),
+                 f"Superstore data absent at {module.SUPERSTORE_CSV}")
 
-def _needs_data(script) -> None:
-    if not script.SUPERSTORE_CSV.exists():
-        reason = f"Superstore data absent at {script.SUPERSTORE_CSV}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI must have it")
-        pytest.skip(reason)
-
-
-def _row(output: str, label: str) -> list[str]:
-    """The fields of the table row that starts with `label`."""
-    for line in output.splitlines():
-        fields = line.split()
-        if fields and fields[0] == label:
-            return fields
-    raise AssertionError(f"no row {label!r} in:\n{output}")
 
 
 def test_intermittent_accuracy_scores_the_engine_and_the_baselines(capsys):
-    script = _script()
-    _needs_data(script)
-    code = script.main(["--series", "20", "--models", "seasonal_naive,croston_sba",
+    benchmark = script("intermittent_accuracy")
+    _needs_data(benchmark)
+    code = benchmark.main(["--series", "20", "--models", "seasonal_naive,croston_sba",
                         "--workers", "1"])
     output = capsys.readouterr().out
 
@@ -62,26 +40,26 @@ def test_intermittent_accuracy_scores_the_engine_and_the_baselines(capsys):
     assert set(chosen) <= {"seasonal_naive", "croston_sba", "mean", "window_average"}
     assert sum(int(count) for count in chosen.values()) == 20
     for model, count in chosen.items():
-        fields = _row(output, model)
+        fields = row(output, model)
         assert fields[1] == "engine" and fields[3] == count
     # model, source, series, selected_by, rmsse, bias, wape, mean_fcst, mean_actual
-    assert _row(output, "selected")[1:4] == ["engine", "20", "20"]
+    assert row(output, "selected")[1:4] == ["engine", "20", "20"]
     for baseline, source in (("mean_last_12", "script"), ("zero", "script"),
                              ("ADIDA", "statsforecast"), ("IMAPA", "statsforecast"),
                              ("TSB", "statsforecast")):
-        fields = _row(output, baseline)
+        fields = row(output, baseline)
         assert fields[1:4] == [source, "20", "<NA>"]
         rmsse, bias, wape, mean_fcst, mean_actual = map(float, fields[4:])
         assert rmsse >= 0 and wape >= 0 and bias >= -1 and mean_fcst >= 0 and mean_actual > 0
-    zero = _row(output, "zero")
+    zero = row(output, "zero")
     assert zero[5:7] == ["-1.000", "1.000"] and zero[7] == "0.000"
     assert "by the engine's choice: mean RMSSE | pooled bias" in output
 
 
 def test_series_start_at_the_first_sale_and_run_dense_to_the_data_end():
-    script = _script()
-    _needs_data(script)
-    history, holdout, counts = script.load_superstore(script.SUPERSTORE_CSV, 40)
+    benchmark = script("intermittent_accuracy")
+    _needs_data(benchmark)
+    history, holdout, counts = benchmark.load_superstore(benchmark.SUPERSTORE_CSV, 40)
 
     assert counts["lines"] == 9994
     assert counts["kept"] + counts["launched_in_holdout"] == counts["series"]
@@ -91,11 +69,11 @@ def test_series_start_at_the_first_sale_and_run_dense_to_the_data_end():
     assert (first > 0).all()  # no zero months before a series' launch
     months = holdout.groupby("unique_id")["ds"].agg(["size", "min"])
     assert (months["size"] == 12).all() and (months["min"] == "2019-01-01").all()
-    from_start, _, _ = script.load_superstore(script.SUPERSTORE_CSV, 40, fill_from="data")
+    from_start, _, _ = benchmark.load_superstore(benchmark.SUPERSTORE_CSV, 40, fill_from="data")
     assert (from_start.groupby("unique_id").size() == 36).all()
 
 
 def test_intermittent_accuracy_skips_without_the_data(capsys, tmp_path):
-    script = _script()
-    assert script.main(["--data", str(tmp_path / "superstore_orders.csv")]) == 0
+    benchmark = script("intermittent_accuracy")
+    assert benchmark.main(["--data", str(tmp_path / "superstore_orders.csv")]) == 0
     assert capsys.readouterr().out.startswith("SKIPPED: Superstore data not found")

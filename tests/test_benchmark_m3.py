@@ -6,47 +6,23 @@ No timing is asserted: the machine is shared and the figures are for reading, no
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-FIGURE = r"(\d+\.\d+)"
-
-
-def _script():
-    """benchmarks/m3_accuracy.py imported as a module (benchmarks/ is not a package)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    return importlib.import_module("m3_accuracy")
+from tests.benchmark_scripts import FIGURE, require_data, row, script
 
 
 @pytest.fixture
 def m3():
     """The script, or a skip (a failure in CI) when the M3 data is absent."""
-    script = _script()
-    missing = [n for n in (script.SERIES_CSV, script.COMPETITORS_CSV)
-               if not (script.M3_DIR / n).exists()]
-    if missing:
-        reason = f"M3 data absent: {', '.join(missing)} not in {script.M3_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI must have it")
-        pytest.skip(reason)
-    return script
+    m3_script = script("m3_accuracy")
+    missing = [n for n in (m3_script.SERIES_CSV, m3_script.COMPETITORS_CSV)
+               if not (m3_script.M3_DIR / n).exists()]
+    require_data(not missing, f"M3 data absent: {', '.join(missing)} not in {m3_script.M3_DIR}")
+    return m3_script
 
-
-def _row(output: str, label: str) -> list[str]:
-    """The fields of the table row that starts with `label`."""
-    for line in output.splitlines():
-        fields = line.split()
-        if fields and fields[0] == label:
-            return fields
-    raise AssertionError(f"no row {label!r} in:\n{output}")
 
 
 def test_m3_accuracy_scores_every_model_the_selection_and_the_competitors(m3, capsys):
@@ -58,20 +34,20 @@ def test_m3_accuracy_scores_every_model_the_selection_and_the_competitors(m3, ca
     assert re.search(rf"engine time: {FIGURE} s \({FIGURE} series/s\)", output)
     selected_by = 0
     for model in ("seasonal_naive", "auto_ets"):
-        _, series, chosen, smape, mase, wape, bias = _row(output, model)
+        _, series, chosen, smape, mase, wape, bias = row(output, model)
         assert series == "4" and 0 < float(smape) < 200 and float(mase) > 0
         assert 0 < float(wape) < 1 and re.fullmatch(r"[+-]\d+\.\d{3}", bias)
         selected_by += int(chosen)
     assert selected_by == 4
-    assert _row(output, "selected")[1:3] == ["4", "4"]
+    assert row(output, "selected")[1:3] == ["4", "4"]
     for competitor in ("THETA", "ForecastPro"):
-        assert _row(output, competitor)[1:3] == ["4", "<NA>"]
+        assert row(output, competitor)[1:3] == ["4", "<NA>"]
     assert "SOURCE.txt check skipped: its scores are for all 1428 series" in output
     assert re.search(rf"selected smape {FIGURE}: rank \d+ of 25 with the 24 M3 methods", output)
     assert "by M3 category, selected vs THETA:" in output
-    assert _row(output, "category")[1:] == ["series", "smape_sel", "smape_THETA", "mase_sel",
+    assert row(output, "category")[1:] == ["series", "smape_sel", "smape_THETA", "mase_sel",
                                             "mase_THETA", "wape_sel", "wape_THETA"]
-    assert _row(output, "all")[1] == "4"
+    assert row(output, "all")[1] == "4"
 
 
 def test_m3_loading_and_scoring_reproduce_the_published_competitor_scores(m3):
@@ -87,7 +63,7 @@ def test_m3_loading_and_scoring_reproduce_the_published_competitor_scores(m3):
 
 
 def test_series_without_a_calendar_get_consecutive_synthetic_months_by_t():
-    m3 = _script()
+    m3 = script("m3_accuracy")
     raw = pd.DataFrame({"series_id": ["A"] * 3 + ["B"] * 2, "t": [1, 2, 3, 1, 2],
                         "month": ["1-11-01", "1-12-01", "2-01-01", "1990-10-01", "1990-11-01"]})
     assert list(m3.month_starts(raw)) == list(pd.to_datetime(
@@ -97,5 +73,5 @@ def test_series_without_a_calendar_get_consecutive_synthetic_months_by_t():
 
 
 def test_m3_accuracy_skips_without_the_data(capsys, tmp_path):
-    assert _script().main(["--data", str(tmp_path)]) == 0
+    assert script("m3_accuracy").main(["--data", str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("SKIPPED: M3 data not found")

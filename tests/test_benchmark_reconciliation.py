@@ -5,24 +5,12 @@ No timing or accuracy is asserted: the figures are for reading, not gating.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import sys
-from pathlib import Path
 
-import pytest
+from tests.benchmark_scripts import FIGURE, require_data, script
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-FIGURE = r"(\d+\.\d+)"
 METHODS = ("base", "bottom_up", "mint_shrink", "mint_shrink_nonneg", "ols", "wls_struct")
 
-
-def _script(name: str):
-    """A benchmark script imported as a module (benchmarks/ is not a package)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    return importlib.import_module(name)
 
 
 def _rows(output: str, title: str, header: list[str]) -> dict[str, list[str]]:
@@ -58,12 +46,8 @@ def _check_tables(output: str, title: str, levels: list[str]) -> dict[str, list[
 
 
 def test_reconciliation_on_a_pbs_subset_prints_every_method_per_level(capsys):
-    reconciliation = _script("reconciliation")
-    if not reconciliation.PBS_CSV.exists():
-        reason = f"PBS data absent at {reconciliation.PBS_CSV}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI must have it")
-        pytest.skip(reason)
+    reconciliation = script("reconciliation")
+    require_data(reconciliation.PBS_CSV.exists(), f"PBS data absent at {reconciliation.PBS_CSV}")
     code = reconciliation.main(["--dataset", "pbs", "--bottom-series", "16", "--models",
                                 "auto_ets,seasonal_naive", "--workers", "1"])
     output = capsys.readouterr().out
@@ -87,7 +71,7 @@ def test_reconciliation_on_a_pbs_subset_prints_every_method_per_level(capsys):
 
 
 def test_reconciliation_on_a_small_demo_company_clips_at_zero(capsys):
-    reconciliation = _script("reconciliation")
+    reconciliation = script("reconciliation")
     code = reconciliation.main(["--dataset", "demo", "--skus", "5", "--models", "auto_ets",
                                 "--origins", "1", "--workers", "1"])
     output = capsys.readouterr().out
@@ -107,7 +91,7 @@ def test_reconciliation_on_a_small_demo_company_clips_at_zero(capsys):
 def test_monthly_series_are_zero_filled_over_every_month_without_cancelled_lines():
     import pandas as pd
 
-    reconciliation = _script("reconciliation")
+    reconciliation = script("reconciliation")
     orders = pd.DataFrame({
         "order_date": ["2025-01-15", "2025-01-20", "2025-03-03", "2025-02-10", "2025-04-30"],
         "sku": ["A", "A", "A", "B", "B"],

@@ -5,46 +5,19 @@ No timing is asserted: the machine is shared and the figures are for reading, no
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from sop_pipeline.demand.candidates import Backtest, run_batch
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-FIGURE = r"(\d+\.\d+)"
-
-
-def _script(name: str):
-    """A benchmark script imported as a module (benchmarks/ is not a package)."""
-    if str(BENCHMARKS) not in sys.path:
-        sys.path.insert(0, str(BENCHMARKS))
-    return importlib.import_module(name)
-
-
-def _row(output: str, label: str) -> list[str]:
-    """The fields of the table row that starts with `label`."""
-    for line in output.splitlines():
-        fields = line.split()
-        if fields and fields[0] == label:
-            return fields
-    raise AssertionError(f"no row {label!r} in:\n{output}")
+from tests.benchmark_scripts import FIGURE, require_data, row, script
 
 
 def test_pbs_accuracy_scores_every_model_and_the_selection(capsys):
-    pbs = _script("pbs_accuracy")
-    if not pbs.PBS_CSV.exists():
-        reason = f"PBS data absent at {pbs.PBS_CSV}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI must have it")
-        pytest.skip(reason)
+    pbs = script("pbs_accuracy")
+    require_data(pbs.PBS_CSV.exists(), f"PBS data absent at {pbs.PBS_CSV}")
     code = pbs.main(["--series", "6", "--models", "seasonal_naive,auto_ets", "--workers", "1",
                      "--plain-prophet-series", "2"])
     output = capsys.readouterr().out
@@ -54,12 +27,12 @@ def test_pbs_accuracy_scores_every_model_and_the_selection(capsys):
     assert "(192 months), holdout 12 months" in output
     selected_by = 0
     for model in ("seasonal_naive", "auto_ets"):
-        _, series, chosen, wape, mean_mase, median_mase, _ = _row(output, model)
+        _, series, chosen, wape, mean_mase, median_mase, _ = row(output, model)
         assert series == "6" and 0 < float(wape) < 1
         assert float(mean_mase) > 0 and float(median_mase) > 0
         selected_by += int(chosen)
     assert selected_by == 6
-    assert _row(output, "selected")[1:3] == ["6", "6"]
+    assert row(output, "selected")[1:3] == ["6", "6"]
     assert re.search(rf"plain Prophet\(\)\s+2\s+<NA>\s+{FIGURE}", output)
     assert re.search(rf"selected vs seasonal naive on its 6 series: WAPE {FIGURE} vs {FIGURE}",
                      output)
@@ -86,7 +59,7 @@ def test_the_benchmark_scores_with_the_code_behind_the_stored_backtest_figures()
         backtest = Backtest().for_length(len(series))
         _, errors = run_batch(series, settings.models, settings.horizon, backtest, frozenset())
         insample = series.iloc[:len(series) - backtest.first_origin()]
-        parts.append(_script("pbs_accuracy").series_scores(
+        parts.append(script("pbs_accuracy").series_scores(
             errors.assign(qty=errors["qty"].clip(lower=0)), insample))
     benchmark = pd.concat(parts, ignore_index=True)
 
@@ -98,13 +71,13 @@ def test_the_benchmark_scores_with_the_code_behind_the_stored_backtest_figures()
 
 
 def test_pbs_accuracy_skips_without_the_data(capsys, tmp_path):
-    pbs = _script("pbs_accuracy")
+    pbs = script("pbs_accuracy")
     assert pbs.main(["--data", str(tmp_path / "PBS_monthly.csv")]) == 0
     assert capsys.readouterr().out.startswith("SKIPPED: PBS data not found")
 
 
 def test_forecast_speed_prints_throughput_memory_and_the_plain_loop(capsys):
-    speed = _script("forecast_speed")
+    speed = script("forecast_speed")
     code = speed.main(["--series", "10", "--plain-series", "2", "--workers", "1",
                        "--prophet-max-series", "2"])
     output = capsys.readouterr().out
@@ -123,7 +96,7 @@ def test_forecast_speed_prints_throughput_memory_and_the_plain_loop(capsys):
 
 
 def test_monthly_demand_is_dense_zero_filled_and_skips_cancelled_lines():
-    speed = _script("forecast_speed")
+    speed = script("forecast_speed")
     orders = pd.DataFrame({
         "order_date": pd.to_datetime(["2025-01-15", "2025-01-20", "2025-03-03", "2025-02-10",
                                       "2025-04-30"]),
