@@ -23,8 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.demand.candidates import ALL_MODELS, STATSFORECAST_MODELS
-from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand, series_id
+from sop_pipeline.demand.candidates import STATSFORECAST_MODELS
+from sop_pipeline.demand.forecast import (
+    DEFAULT_MODELS,
+    ForecastSettings,
+    forecast_demand,
+    series_id,
+)
 from sop_pipeline.demo import generate_company
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -72,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     _print_stage(f"engine, models {','.join(models)}", series, engine_seconds)
     if prophet_series:
         print(f"  (Prophet: priors chosen on a sample of the largest series, then tried on at "
-              f"most {prophet_series} series, prophet_max_series, 4 fits each)")
+              f"most {prophet_series} series, prophet_max_series, one fit per backtest origin "
+              "and the final one)")
     chosen = accuracy.loc[accuracy["is_selected"], "model"].value_counts()
     print("  selected: " + ", ".join(f"{model} {count}" for model, count in chosen.items()))
 
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({series * per_series / 60:.1f} min)")
         print(f"ratio engine/plain loop (series per second): "
               f"{(series / engine_seconds) * per_series:.2f}x "
-              f"(engine: {len(models)} models, 3-window backtest and selection per series, "
+              f"(engine: {len(models)} models, backtest (3 or 6 origins) and selection per series, "
               f"{args.workers} workers; plain loop: one Prophet fit, no backtest)")
         print(f"peak memory after the plain loop: this process {_peak_mib()[0]:.0f} MiB")
     print("accuracy: see benchmarks/pbs_accuracy.py (holdout WAPE of every model, the "
@@ -295,7 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--series", type=int, default=1000, help="series to forecast")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="engine worker processes (default: cpu count)")
-    parser.add_argument("--models", type=parse_models, default=list(ALL_MODELS),
+    parser.add_argument("--models", type=parse_models, default=list(DEFAULT_MODELS),
                         help="comma-separated candidate models (default: all, incl. prophet)")
     parser.add_argument("--prophet-max-series", type=int,
                         default=ForecastSettings().prophet_max_series,

@@ -24,7 +24,7 @@ import pandas as pd
 
 import sop_pipeline
 from sop_pipeline.demand.candidates import ALL_MODELS
-from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
+from sop_pipeline.demand.forecast import DEFAULT_MODELS, ForecastSettings, forecast_demand
 from sop_pipeline.demand.metrics import scores
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -283,7 +283,7 @@ def _parser() -> argparse.ArgumentParser:
                     "ForecastPro.")
     parser.add_argument("--data", type=Path, default=M3_DIR,
                         help=f"folder with {SERIES_CSV} and {COMPETITORS_CSV}")
-    parser.add_argument("--models", type=parse_models, default=list(ALL_MODELS),
+    parser.add_argument("--models", type=parse_models, default=list(DEFAULT_MODELS),
                         help="comma-separated candidate models (default: all, incl. prophet)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="engine worker processes (default: cpu count)")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.demand.candidates import ALL_MODELS, SEASON_LENGTH
-from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
+from sop_pipeline.demand.forecast import DEFAULT_MODELS, ForecastSettings, forecast_demand
 from sop_pipeline.demand.metrics import naive_scales, scores, wape
 
 REPO = Path(__file__).resolve().parents[1]
@@ -281,7 +281,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Holdout accuracy of the forecast engine on PBS monthly scripts.")
     parser.add_argument("--data", type=Path, default=PBS_CSV, help="PBS_monthly.csv")
-    parser.add_argument("--models", type=parse_models, default=list(ALL_MODELS),
+    parser.add_argument("--models", type=parse_models, default=list(DEFAULT_MODELS),
                         help="comma-separated candidate models (default: all, incl. prophet)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="engine worker processes (default: cpu count)")

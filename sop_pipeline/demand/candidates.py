@@ -74,7 +74,6 @@ COMBINATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "ensemble_median": (("auto_ets", "auto_ces", "dynamic_theta"), "median"),
     "intermittent_mean": (("adida", "imapa", "tsb", "window_average"), "mean"),
 }
-ENSEMBLE = "ensemble_median"
 ALL_MODELS = (*STATSFORECAST_MODELS, "prophet", *COMBINATIONS)
 # Who is fitted on what (forecast.py routes each series by its demand class).
 REGULAR_MODELS = ("seasonal_naive", "auto_ets", "auto_theta", "dynamic_theta", "auto_ces",

@@ -23,7 +23,6 @@ ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
 OBSOLETE_MONTHS = 12
 INTERMITTENT_CLASSES = ("intermittent", "lumpy")
-CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "no_demand")
 
 
 def classify(history: pd.DataFrame) -> pd.DataFrame:
