@@ -173,41 +173,42 @@ def forecast_demand(
     elif on_progress is not None:
         on_progress(len(stats), len(stats))
     forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
-    scored = score_backtests(pd.concat(errors, ignore_index=True) if errors else None, history,
-                     judged["backtest"])
+    scored = score_backtests(pd.concat(errors, ignore_index=True) if errors else None,
+                             history, judged["backtest"])
     return select_models(forecast, scored, stats)
 
 
 def _routes(stats: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
-    """Per series: kind (mean, unscored, judged), the models to fit, the backtest, the rule.
+    """Per series: kind (average, naive, judged), the models to fit, the backtest, the rule.
 
-    See the module docstring for the rules; `rule` is what selection starts from.
+    See the module docstring for the rules; `rule` is what selection starts from ("scored":
+    the backtest decides).
     """
     min_months = settings.backtest.min_months()
     regular_models = tuple(m for m in settings.models if m in REGULAR_MODELS)
     intermittent_models = tuple(m for m in settings.models if m in INTERMITTENT_MODELS)
+    without_croston = tuple(m for m in intermittent_models if m != "croston_sba")
     rows = {}
     for unique_id, series in stats.iterrows():
-        intermittent = series["demand_class"] in INTERMITTENT_CLASSES
-        few = _rule_for_few(series) is not None
+        sparse_rule = _rule_for_few(series)
+        sparse = sparse_rule is not None or series["demand_class"] in INTERMITTENT_CLASSES
         if series["n"] < SEASON_LENGTH or series["total"] <= 0:
-            model = "window_average" if few or intermittent else "mean"
-            rows[unique_id] = ("average", (model,), None, _rule_for_few(series) or "short_history")
-            continue
-        if few:
-            rule, models = _rule_for_few(series), WINDOW_MODELS
-        elif intermittent:
-            rule = "scored"
-            models = intermittent_models if series["demands"] >= MIN_CROSTON_DEMANDS else tuple(
-                m for m in intermittent_models if m != "croston_sba")
-        else:
-            rule, models = "scored", regular_models
-        if series["n"] < min_months:
-            rows[unique_id] = (("average", ("window_average",)) if few or intermittent
+            rows[unique_id] = ("average", ("window_average" if sparse else "mean",), None,
+                               sparse_rule or "short_history")
+        elif series["n"] < min_months:
+            rows[unique_id] = (("average", ("window_average",)) if sparse
                                else ("naive", ("seasonal_naive",))) + (
-                None, rule if few else "too_short_to_backtest")
+                None, sparse_rule or "too_short_to_backtest")
         else:
-            rows[unique_id] = ("judged", models, settings.backtest.for_length(series["n"]), rule)
+            if sparse_rule is not None:
+                models = WINDOW_MODELS
+            elif sparse:
+                models = (intermittent_models if series["demands"] >= MIN_CROSTON_DEMANDS
+                          else without_croston)
+            else:
+                models = regular_models
+            rows[unique_id] = ("judged", models, settings.backtest.for_length(series["n"]),
+                               sparse_rule or "scored")
     return pd.DataFrame.from_dict(rows, orient="index",
                                   columns=["kind", "models", "backtest", "rule"])
 
