@@ -2,9 +2,10 @@
 
 Backtest: `windows` origins `step` months apart, each forecasting `backtest_horizon` months;
 the last origin ends `backtest_horizon` months before the end of the history. Every candidate
-is scored on the same windows. By default (`Backtest.refit=False`) seasonal naive, AutoETS and
-AutoTheta are fitted at the first origin and carried forward to the later ones (parameters
-kept, states updated with the new months), as a planner would between model reviews; the
+is scored on the same windows. By default (`Backtest.refit=False`) the statsforecast models
+with a forward step (the last flag of STATSFORECAST_MODELS) are fitted at the first origin and
+carried forward to the later ones (parameters kept, states updated with the new months), as a
+planner would between model reviews; the others and Prophet refit at every origin; the
 final forecast always comes from a fresh fit on the whole history. statsforecast models run
 vectorised over the batch; Prophet runs per series and only where it is allowed
 (`prophet_ids`).
