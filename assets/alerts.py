@@ -1,4 +1,4 @@
-"""Alerts: what needs a planner's attention this cycle."""
+"""Alerts: what needs a planner's attention this cycle, and the orders to act on."""
 
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
@@ -12,14 +12,17 @@ from sop_pipeline.review.stage import alerts_stage
 
 @asset(
     deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan"),
-          AssetKey("forecast_accuracy"), *model_keys("fct_supply_orders", "dim_items")],
+          AssetKey("supply_plan"), AssetKey("consensus_demand"), AssetKey("forecast_accuracy"),
+          *model_keys("fct_supply_orders", "dim_items", "dim_routings")],
     group_name="alerts", **PLANNING,
     description="Stockouts, stock below safety or in excess, overloaded work centres, late "
-                "purchase orders, slow suppliers and biased forecasts, one sentence each.",
+                "purchase orders, slow suppliers, biased forecasts and the orders to release, "
+                "expedite, push out or cancel, one sentence each, ordered by severity then "
+                "value at risk.",
 )
 def alerts(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
-        rows = alerts_stage(con, cycle_of(context))
+        rows = alerts_stage(con, cycle_of(context), currency=sop.supply_settings().currency)
         counts = rows.groupby(["kind", "severity"]).size().rename("alerts").reset_index()
         return write_cycle_table(
             con, context, "alerts", rows,

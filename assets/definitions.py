@@ -10,7 +10,7 @@ from assets.jobs import monthly_cycle_job, planning_job
 from assets.report import cycle_summary, published_tables, sop_pack
 from assets.resources import build_resources
 from assets.schedules import monthly_cycle_schedule
-from assets.supply import capacity_plan, inventory_projection, supply_plan
+from assets.supply import capacity_plan, inventory_projection, plan_financials, supply_plan
 from assets.variance import variance_budget, variance_forecast_vs_actual, variance_plan_vs_actual
 
 
@@ -18,7 +18,7 @@ def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
     """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR."""
     return Definitions(
         assets=[raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, supply_plan,
-                capacity_plan, inventory_projection, variance_forecast_vs_actual,
+                capacity_plan, inventory_projection, plan_financials, variance_forecast_vs_actual,
                 variance_plan_vs_actual, variance_budget, alerts, cycle_summary,
                 sop_pack, published_tables],
         jobs=[monthly_cycle_job, planning_job],

@@ -33,6 +33,7 @@ class SopSettings(ConfigurableResource):
     lost_sales_penalty: float = SupplySettings.lost_sales_penalty
     overtime_share: float = SupplySettings.overtime_share
     overtime_cost_per_hour: float = SupplySettings.overtime_cost_per_hour
+    currency: str = SupplySettings.currency  # of the items' prices and costs
 
     def extracts_path(self) -> Path:
         return Path(self.extracts_dir) if self.extracts_dir else demo.default_extracts_dir()
@@ -50,6 +51,7 @@ class SopSettings(ConfigurableResource):
         return SupplySettings(
             holding_cost_rate=self.holding_cost_rate, lost_sales_penalty=self.lost_sales_penalty,
             overtime_share=self.overtime_share, overtime_cost_per_hour=self.overtime_cost_per_hour,
+            currency=self.currency,
         )
 
     def connect(self) -> duckdb.DuckDBPyConnection:

@@ -1,12 +1,26 @@
-"""Supply stage: the constrained supply plan, rough-cut capacity and projected inventory."""
+"""Supply stage: the constrained supply plan, rough-cut capacity, projected inventory and the
+plan in money."""
 
 
-from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MetadataValue,
+    asset,
+)
 
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, monthly_chart, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.supply.stage import capacity_stage, inventory_stage, supply_stage
+from sop_pipeline.supply.stage import (
+    capacity_stage,
+    financials_stage,
+    inventory_stage,
+    supply_stage,
+)
 
 SUPPLY_INPUTS = model_keys("dim_items", "dim_routings", "dim_work_centers",
                            "fct_work_center_calendar", "fct_inventory_snapshots",
@@ -17,7 +31,11 @@ SUPPLY_INPUTS = model_keys("dim_items", "dim_routings", "dim_work_centers",
     deps=[AssetKey("consensus_demand"), AssetKey("forecast_accuracy"), *SUPPLY_INPUTS],
     group_name="supply", **PLANNING,
     description="Production and purchases per sku, location and month from a linear program "
-                "within capacity and lead times, and the demand it cannot meet.",
+                "within capacity and lead times, in lots, and the demand it cannot meet.",
+    check_specs=[AssetCheckSpec(
+        "plan_is_signable", asset="supply_plan",
+        description="Balances close, no sale is lost while stock is kept, planned hours within "
+                    "available + overtime, nothing inside the lead time, orders in their lots.")],
 )
 def supply_plan(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
@@ -29,7 +47,7 @@ def supply_plan(context: AssetExecutionContext, sop: SopSettings):
             f"{stats.get('constraints', 0):,} constraints, solved in "
             f"{stats.get('solve_seconds', 0.0):.1f} s ({stats.get('status', 'no model')})")
         unmet = plan.groupby("month", as_index=False)["unmet_qty"].sum()
-        return write_cycle_table(
+        yield write_cycle_table(
             con, context, "supply_plan", plan,
             planned_production_units=float(plan["planned_production_qty"].sum()),
             planned_purchase_units=float(plan["planned_purchase_qty"].sum()),
@@ -40,6 +58,11 @@ def supply_plan(context: AssetExecutionContext, sop: SopSettings):
             **{f"lp_{key}": value for key, value in stats.items()
                if isinstance(value, (int, float, str))},
         )
+    yield AssetCheckResult(
+        check_name="plan_is_signable", asset_key="supply_plan", passed=not result.problems,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"problems": MetadataValue.md("\n".join(f"- {p}" for p in result.problems)
+                                               or "none")})
 
 
 @asset(
@@ -80,4 +103,32 @@ def inventory_projection(context: AssetExecutionContext, sop: SopSettings):
             sku_locations=int(projection[["sku", "location_id"]].drop_duplicates().shape[0]),
             **{f"sku_locations_with_{status}": int(count) for status, count in by_status.items()},
             chart=monthly_chart(projection, "closing_qty"),
+        )
+
+
+@asset(
+    deps=[AssetKey("supply_plan"), AssetKey("capacity_plan"),
+          *model_keys("dim_items", "dim_routings")],
+    group_name="supply", **PLANNING,
+    description="The supply plan in money per family and month: revenue, cost of goods, "
+                "margin, supply cost, lost sales and the value of the stock it holds.",
+)
+def plan_financials(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        money = financials_stage(con, cycle_of(context), sop.supply_settings())
+        stock = money.groupby("month")["inventory_value"].sum()
+        revenue, margin = float(money["revenue"].sum()), float(money["gross_margin"].sum())
+        by_family = money.groupby("family", as_index=False)[
+            ["revenue", "gross_margin", "supply_cost", "lost_sales_value"]].sum()
+        return write_cycle_table(
+            con, context, "plan_financials", money,
+            currency=sop.currency, revenue=revenue, gross_margin=margin,
+            gross_margin_pct=margin / revenue if revenue else 0.0,
+            supply_cost=float(money["supply_cost"].sum()),
+            lost_sales_value=float(money["lost_sales_value"].sum()),
+            peak_inventory_value=float(stock.max()) if len(stock) else 0.0,
+            horizon_end_inventory_value=float(stock.iloc[-1]) if len(stock) else 0.0,
+            by_family=MetadataValue.md(markdown_table(by_family)),
+            chart=monthly_chart(money, "revenue"),
+            inventory_value_chart=monthly_chart(money, "inventory_value"),
         )

@@ -85,6 +85,9 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                  "series are judged by."),
                 ("bias", "DOUBLE", "sum(forecast - actual) / sum(actual) over the backtest; "
                  "positive = over-forecast."),
+                ("scaled_bias", "DOUBLE", "Mean backtest error over the series' mean demand "
+                 "before the first origin (positive = over-forecast): the bias of "
+                 "intermittent and lumpy series, whose backtest actuals may sum to little."),
                 ("bias_consistent", "BOOLEAN", "The bias has the same sign in every backtest "
                  "window: a lean, not noise (the biased-forecast alert needs it)."),
                 ("rmse", "DOUBLE", "Root mean squared backtest error, in units a month: the "
@@ -167,6 +170,42 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
                 ("unmet_qty", "DOUBLE", "Demand the plan cannot meet in the month (capacity or "
                  "lead time), counted as lost."),
                 ("safety_stock_qty", "DOUBLE", "Safety stock the plan aims to hold."),
+            ),
+        ),
+        OutputTable(
+            "plan_financials",
+            "The supply plan in money per family and month: revenue, cost of goods and margin "
+            "of the demand it serves, what its supply costs, the sales it loses and the value "
+            "of the stock it holds (working capital).",
+            ("cycle_month", "month", "family"),
+            (
+                _CYCLE, _MONTH,
+                ("family", "VARCHAR", "Product family (dim_items.family)."),
+                ("currency", "VARCHAR", "Currency of every money column (that of the items' "
+                 "unit_cost and unit_price)."),
+                ("demand_qty", "DOUBLE", "Demand the plan works to (units)."),
+                ("served_qty", "DOUBLE", "Demand served: demand_qty - lost_sales_qty (units)."),
+                ("revenue", "DOUBLE", "served_qty x unit_price."),
+                ("cost_of_goods", "DOUBLE", "served_qty x unit_cost."),
+                ("gross_margin", "DOUBLE", "revenue - cost_of_goods."),
+                ("gross_margin_pct", "DOUBLE", "gross_margin / revenue; empty without revenue."),
+                ("production_cost", "DOUBLE", "Production received in the month (open and "
+                 "planned orders) x unit_cost."),
+                ("purchase_cost", "DOUBLE", "Purchases received in the month (open and planned "
+                 "orders) x unit_cost."),
+                ("overtime_cost", "DOUBLE", "Overtime hours x overtime cost per hour, shared "
+                 "among families by their planned hours on each work centre."),
+                ("holding_cost", "DOUBLE", "Month-end stock x unit_cost x holding cost rate."),
+                ("supply_cost", "DOUBLE", "production + purchase + overtime + holding cost."),
+                ("lost_sales_qty", "DOUBLE", "Demand the plan cannot serve (units)."),
+                ("lost_sales_value", "DOUBLE", "lost_sales_qty x unit_price: revenue lost."),
+                ("fill_rate", "DOUBLE", "served_qty / demand_qty; empty without demand."),
+                ("inventory_qty", "DOUBLE", "Month-end stock (units)."),
+                ("inventory_value", "DOUBLE", "Month-end stock x unit_cost: working capital "
+                 "tied up in stock."),
+                ("days_of_cover", "DOUBLE", "inventory_value / the average daily cost of goods "
+                 "of the demand of this and the next two months; 0 without stock, empty when "
+                 "stock has no demand ahead."),
             ),
         ),
         OutputTable(
@@ -342,15 +381,19 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
             (
                 _CYCLE,
                 ("kind", "VARCHAR", "projected_stockout, below_safety_stock, excess_stock, "
-                 "capacity_overload, late_purchase_order, supplier_lead_time or "
-                 "biased_forecast."),
+                 "capacity_overload, late_purchase_order, supplier_lead_time, "
+                 "biased_forecast, possibly_obsolete, or an action message: release_now, "
+                 "expedite, push_out, cancel."),
                 ("severity", "VARCHAR", "high, medium or low."),
-                ("entity", "VARCHAR", "sku@location, work centre, purchase order line or "
-                 "supplier/sku."),
+                ("entity", "VARCHAR", "sku@location, work centre, purchase order line, "
+                 "production order or supplier/sku."),
                 ("month", "DATE", "Month the alert is about."),
                 ("message", "VARCHAR", "The alert in a sentence a planner understands."),
-                ("value", "DOUBLE", "The measured value (shortage units, utilisation, days)."),
+                ("value", "DOUBLE", "The measured value (shortage units, utilisation, days, "
+                 "months an order can move: see sop_pipeline.review.alerts per kind)."),
                 ("threshold", "DOUBLE", "The threshold the value crossed."),
+                ("value_at_risk", "DOUBLE", "Money at stake (the items' currency), what alerts "
+                 "of one severity are ordered by: see sop_pipeline.review.alerts per kind."),
             ),
         ),
     )

@@ -357,3 +357,98 @@ def test_a_stockout_from_unmet_demand_gets_no_below_safety_alert_too():
                                  "location_id", "quantity", "due_date", "is_late"])
     kinds = list(build_alerts(CYCLE, inventory, empty, late)["kind"])
     assert kinds == ["projected_stockout"]
+
+
+# --- value at risk and the order it gives -----------------------------------------------------
+
+PRICED = pd.DataFrame({"sku": ["A", "B", "C"], "lead_time_days": [30.0, 20.0, 10.0],
+                       "unit_cost": [10.0, 4.0, 1.0], "unit_price": [25.0, 9.0, 3.0]})
+
+
+def test_value_at_risk_of_the_stock_alerts():
+    # demand 30.4375 a month = 1 a day, safety stock 15
+    inventory = pd.concat([
+        _projection({"A": 20.0}, 30.4375, 15.0),   # Nov -10.4: stockout
+        _projection({"B": 100.0}, 30.4375, 15.0),  # Jan 8.7: below safety stock
+        _projection({"C": 360.0}, 30.4375, 15.0),  # 360 days of cover: excess
+    ], ignore_index=True)
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY, items=PRICED).set_index("kind")
+    stockout = alerts.loc["projected_stockout"]  # Nov -10.4 ... Jan -71.3: short by 71.3
+    assert stockout["value"] == pytest.approx(30.4375 - 20.0)  # in Nov
+    assert stockout["value_at_risk"] == pytest.approx((3 * 30.4375 - 20.0) * 25.0)
+    assert stockout["message"].endswith(
+        "short by 10.4 units, 71.3 units over the horizon (1,783 EUR of sales).")
+    below = alerts.loc["below_safety_stock"]
+    assert below["value_at_risk"] == pytest.approx((15.0 - below["value"]) * 4.0)
+    # 360 days of cover against 180: half the stock is beyond the limit, at unit cost
+    assert alerts.loc["excess_stock", "value_at_risk"] == pytest.approx(180.0 * 1.0)
+
+
+def test_value_at_risk_of_capacity_and_order_alerts():
+    capacity = pd.DataFrame({"work_center_id": ["WC1", "WC2"], "month": [MONTHS[0]] * 2,
+                             "required_hours": [130.0, 120.0], "available_hours": [100.0] * 2,
+                             "utilisation": [1.3, 1.2], "overload_hours": [30.0, 20.0],
+                             "required_value": [13_000.0, None]})
+    open_orders = pd.DataFrame({
+        "supply_type": "purchase", "order_id": ["PO-1", "PO-2"], "line_no": 1,
+        "supplier_id": "SUP-1", "sku": "A", "location_id": "DC1", "quantity": [50.0, 7.0],
+        "due_date": pd.to_datetime(["2026-09-15", "2026-10-20"]), "is_late": [True, False]})
+    received = pd.DataFrame([*_delivered("SUP-1", "A", [40, 40, 40]),
+                             _line("PO-3", "2026-09-01", "2026-09-15")])
+    alerts = build_alerts(CYCLE, EMPTY, capacity, open_orders, received_orders=received,
+                          items=PRICED).set_index("entity")
+    assert alerts.loc["WC1", "value_at_risk"] == pytest.approx(30 / 130 * 13_000)
+    assert math.isnan(alerts.loc["WC2", "value_at_risk"])  # no sales value given
+    assert alerts.loc["PO-1/1", "value_at_risk"] == 500.0  # open qty x unit_cost
+    assert alerts.loc["PO-3/1", "value_at_risk"] == 0.0  # received late: nothing open
+    assert alerts.loc["SUP-1/A", "value_at_risk"] == 570.0  # the supplier's open lines
+
+
+def test_alerts_of_a_severity_are_ordered_by_value_at_risk_unpriced_last():
+    inventory = pd.concat([_projection({sku: 20.0}, 30.4375, 0.0) for sku in "ABCD"],
+                          ignore_index=True)  # four stockouts in Nov, all high; D unpriced
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY, items=PRICED)
+    assert list(alerts["entity"]) == ["A@DC1", "B@DC1", "C@DC1", "D@DC1"]
+    assert list(alerts["value_at_risk"].round(1))[:3] == [1782.8, 641.8, 213.9]
+    assert math.isnan(alerts["value_at_risk"].iloc[3])
+    cheap_first = PRICED.assign(unit_price=[1.0, 2.0, 3.0])
+    assert list(build_alerts(CYCLE, inventory, EMPTY, EMPTY, items=cheap_first)["entity"]) == [
+        "C@DC1", "B@DC1", "A@DC1", "D@DC1"]
+
+
+def test_possibly_obsolete_stock_is_valued_at_cost():
+    inventory = _projection({"A": 0.0}, 0.0, 0.0).assign(opening_qty=12.0)
+    accuracy = pd.DataFrame({"sku": ["A"], "location_id": "DC1", "model": "window_average",
+                             "bias": math.nan, "is_selected": True, "possibly_obsolete": True})
+    alerts = build_alerts(CYCLE, inventory, EMPTY, EMPTY, accuracy=accuracy, items=PRICED)
+    obsolete = alerts[alerts["kind"] == "possibly_obsolete"].iloc[0]
+    assert (obsolete["value"], obsolete["value_at_risk"]) == (12.0, 120.0)
+
+
+# --- intermittent series are judged on the scaled bias ----------------------------------------
+
+
+def test_intermittent_series_are_judged_on_the_scaled_bias():
+    accuracy = pd.DataFrame({
+        "sku": ["A", "B", "C", "A"], "location_id": ["DC1", "DC1", "DC1", "DC2"],
+        "model": ["intermittent_mean", "intermittent_mean", "ensemble_median", "auto_ets"],
+        "demand_class": ["intermittent", "lumpy", "smooth", "erratic"],
+        "bias": [19.13, 3.0, 0.3, 0.1], "scaled_bias": [0.1, -0.5, 0.05, 0.9],
+        "bias_consistent": True, "is_selected": True})
+    inventory = pd.DataFrame({"sku": ["B", "C"], "location_id": "DC1", "month": MONTHS[0],
+                              "closing_qty": 100.0, "demand_qty": [40.0, 200.0]})
+    alerts = _only(build_alerts(CYCLE, inventory, EMPTY, EMPTY, accuracy=accuracy,
+                                items=PRICED), "biased_forecast")
+    # A@DC1: +1,913 % bias but 10 % of its demand rate; A@DC2 is regular: its bias is 0.1
+    assert sorted(alerts.index) == ["B@DC1", "C@DC1"]
+    b, c = alerts.loc["B@DC1"], alerts.loc["C@DC1"]
+    assert (b["severity"], b["value"], b["threshold"]) == ("high", -0.5, -0.2)
+    assert b["value_at_risk"] == pytest.approx(0.5 * 40.0 * 9.0)  # under: sales at price
+    assert (c["severity"], c["value"], c["threshold"]) == ("medium", 0.3, 0.2)
+    assert c["value_at_risk"] == pytest.approx(0.3 * 200.0 * 1.0)  # over: stock at cost
+    assert b["message"] == (
+        "The selected forecast (intermittent_mean) of B at DC1 is under-forecasting by 50% of "
+        "its mean monthly demand in its backtest (scaled bias -0.50, limit ±0.20; lumpy demand "
+        "is judged against its demand rate, not its backtest's few sales): review the model or "
+        "override it.")
+    assert "(bias +0.30, limit ±0.20)" in c["message"]

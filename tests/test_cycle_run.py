@@ -20,19 +20,8 @@ from sop_pipeline.demo import generate_company
 from sop_pipeline.report.pack import pack_path, pack_problems
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import database_path
+from tests.conftest import COMPANY_CYCLES as CYCLES
 from tests.extracts import write_extracts
-
-CYCLES = [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
-
-
-@pytest.fixture(scope="module")
-def company(tmp_path_factory):
-    """A small demo company run for three consecutive cycles."""
-    root = tmp_path_factory.mktemp("company")
-    extracts, warehouse = root / "extracts", root / "warehouse"
-    generate_company(extracts, skus=6, locations=2, years=3, seed=3, end_month="2026-09")
-    assert run_cycles(CYCLES, extracts, warehouse)
-    return extracts, warehouse
 
 
 def _read(warehouse, sql: str) -> pd.DataFrame:

@@ -83,6 +83,23 @@ def test_row_level_breaks_are_quarantined_with_reason(tmp_path, con, changes, ru
         MINIMAL[entity])
 
 
+@pytest.mark.parametrize("column", ["min_order_qty", "order_multiple"])
+@pytest.mark.parametrize(("value", "rule"), [("0", "not_positive"), ("-5", "not_positive"),
+                                             ("ten", "unparsable_float")])
+def test_lot_sizes_must_be_numbers_above_zero(tmp_path, con, column, value, rule):
+    tables = copy.deepcopy(MINIMAL)
+    for row, given in zip(tables["erp/items"], (value, ""), strict=True):  # B: no lot size
+        row.update({"min_order_qty": "", "order_multiple": "", column: given})
+    report = land_extracts(con, write_extracts(tmp_path / "x", tables), max_quarantine_share=0.9)
+    quarantined = con.execute("SELECT entity, column_name, rule, value FROM raw.quarantine "
+                              "WHERE entity = 'erp/items'").fetchall()
+    assert quarantined == [("erp/items", column, rule, value)]
+    problem = next(p for e in report.entities for p in e.problems if rule in p)
+    assert "erp/items.csv" in problem and f"column '{column}'" in problem
+    assert "1 of 2 rows" in problem and "sku='A'" in problem
+    assert con.execute("SELECT count(*) FROM raw.erp_items").fetchone()[0] == 2  # still landed
+
+
 def test_unknown_sku_checks_against_valid_items_only(tmp_path, con):
     # item B is quarantined (bad cost), so orders of B are unknown-sku, not silently kept
     folder = write_extracts(tmp_path / "x", _broken({("erp/items", 1, "unit_cost"): "abc"}))

@@ -202,8 +202,10 @@ def test_days_of_cover_at_the_horizon_end_uses_the_months_left():
     ("closing", "demand", "safety_qty", "status"),
     [
         (-0.5, [10.0] * 4, 0.0, "stockout"),
+        (-0.005, [10.0] * 4, 0.0, "healthy"),  # a shortage within the tolerance is none
         (0.0, [10.0] * 4, 5.0, "below_safety_stock"),  # 0 <= closing < safety
-        (4.99, [10.0] * 4, 5.0, "below_safety_stock"),
+        (4.98, [10.0] * 4, 5.0, "below_safety_stock"),  # under by more than the tolerance
+        (4.995, [10.0] * 4, 5.0, "healthy"),  # within QTY_TOLERANCE (0.01) of it: noise
         (5.0, [10.0] * 4, 5.0, "healthy"),  # at the safety stock: not below
         (0.0, [10.0] * 4, 0.0, "healthy"),  # no stock, no safety stock: nothing to flag
         (0.0, [0.0] * 4, 0.0, "healthy"),  # nothing in stock, nothing ahead

@@ -128,3 +128,21 @@ def test_naive_scales_leave_out_the_last_months_first():
     assert (seasonal["scale"], seasonal["squared_scale"]) == (12.0, 144.0)
     assert naive_scales(history, exclude_last=24).loc["A", "scale"] == 1.0  # 12: lag 1
     assert math.isnan(naive_scales(history, exclude_last=35).loc["A", "scale"])
+
+
+def test_scaled_bias_divides_the_mean_error_by_the_mean_insample_demand():
+    # intermittent: backtest actuals sum to 2, so bias reads +50 %; the demand rate before
+    # the backtest is 2 a month, so the forecast leans 1/3 unit a month, 1/6 of that rate
+    history = pd.DataFrame({"unique_id": ["A"] * 9 + ["B"] * 4,
+                            "y": [0.0, 0.0, 4.0, 0.0, 0.0, 8.0, 0.0, 2.0, 0.0,
+                                  0.0, 0.0, 0.0, 3.0]})
+    scales = naive_scales(history, exclude_last=3)
+    assert scales.loc["A", "level"] == 2.0
+    assert math.isnan(scales.loc["B", "level"])  # no demand before the backtest: no scale
+    errors = pd.DataFrame({"unique_id": ["A"] * 3 + ["B"], "model": "m",
+                           "y": [0.0, 2.0, 0.0, 3.0], "qty": [1.0, 1.0, 1.0, 1.0]})
+    table = scores(errors, scales=scales).set_index("unique_id")
+    assert table.loc["A", "bias"] == pytest.approx(0.5)
+    assert table.loc["A", "scaled_bias"] == pytest.approx(1 / 6)
+    assert math.isnan(table.loc["B", "scaled_bias"])
+    assert math.isnan(scores(errors).loc[0, "scaled_bias"])  # unscaled: nan

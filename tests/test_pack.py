@@ -83,6 +83,46 @@ def test_takeaways_come_from_the_cycle_data(con):
     assert "conservative" in _section(page, "demand")
 
 
+def test_many_large_orders_to_release_never_push_the_risks_off_the_page(con):
+    _insert(con, "alerts", [
+        {"kind": "release_now", "severity": "high", "entity": f"SKU-{i:02d}@DC1",
+         "month": HORIZON[1].date(), "message": f"Release order {i}.", "value": 0.0,
+         "threshold": 0.0, "value_at_risk": 1e6 + i} for i in range(30)])
+    section = _section(build_pack(con, CYCLE), "alerts")
+    _, risks, actions = section.split('<table class="alerts">')
+    assert "Top 20 of 24 risks" in risks and "Top 20 of 30 actions" in actions
+    first = re.search(r'<tr><td><span class="badge (\w+)">.*?</td><td>([^<]+)</td>', risks)
+    assert first.group(1) == "high"  # the high risks lead their own table
+    assert "projected stockout" in risks and "Alert number 0" in risks  # the high stockout
+    assert "release now" not in risks and "release now" in actions
+
+
+def test_the_money_section_names_the_currency_on_every_money_axis(con):
+    page = build_pack(con, CYCLE)
+
+    assert _takeaway(page, "money").startswith(
+        "Over the plan's 6 months the demand served brings CHF 1.21 M of revenue at a gross "
+        "margin of CHF 604 k (50.0 %), for CHF 557 k of supply cost")
+    assert ("loses CHF 10 k of sales (10 units, most in Bikes), a fill rate of 99.6 %"
+            in _takeaway(page, "money"))
+    assert "CHF 120 k at its peak, Mar 2027" in _takeaway(page, "money")
+    layouts = {chart: figure["layout"] for chart, figure in chart_figures(page).items()}
+    money = [_axis_title(layouts["chart-money"], f"yaxis{n}") for n in ("", 2, 3, 4)]
+    assert money == ["revenue, margin (CHF)", "supply cost (CHF)",
+                     "inventory value (CHF)", "lost sales (CHF)"]
+    assert _axis_title(layouts["chart-budget"], "yaxis") == "gap (CHF)"
+    assert _axis_title(layouts["chart-budget"], "yaxis2") == "cumulative gap (CHF)"
+    assert _axis_title(layouts["chart-demand"], "yaxis") == "units a month"
+    assert {_axis_title(layouts["chart-inventory"], axis) for axis in layouts["chart-inventory"]
+            if axis.startswith("yaxis")} == {"stock (units)"}
+    assert "FY revenue outlook (CHF)" in _section(page, "headline")
+
+    con.execute("DELETE FROM plan_financials")
+    page = build_pack(con, CYCLE)
+    assert pack_problems(page) == ["section 'money' has no chart (reason: no-data)"]
+    assert "gap (EUR)" in json.dumps(chart_figures(page)["chart-budget"]["layout"])
+
+
 def test_waterfall_without_history_says_so_and_only_there(con):
     con.execute("DELETE FROM variance_forecast_by_family")
     page = build_pack(con, CYCLE)
@@ -121,7 +161,7 @@ def test_empty_warehouse_builds_and_reports_what_is_missing(tmp_path):
         assert build_pack(empty, CYCLE).count("<section ") == len(pack_sections())
 
     problems = pack_problems(page)  # capacity, budget, waterfall: empty for a stated reason
-    assert [p.split("'")[1] for p in problems] == ["headline", "demand", "inventory"]
+    assert [p.split("'")[1] for p in problems] == ["headline", "demand", "inventory", "money"]
     assert "No alerts this cycle" in page
 
 
@@ -192,6 +232,10 @@ def _has_point(trace: dict) -> bool:
     return any(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in flat)
 
 
+def _axis_title(layout: dict, axis: str) -> str:
+    return (layout[axis].get("title") or {}).get("text", "")
+
+
 def _section(page: str, section_id: str) -> str:
     return re.search(rf'<section [^>]*id="{section_id}".*?</section>', page, flags=re.S).group(0)
 
@@ -260,6 +304,19 @@ def _build_warehouse(con: duckdb.DuckDBPyConnection) -> None:
          else "excess" if qty > 500 else "healthy"}
         for (sku, location), quantities in closing.items()
         for month, qty in zip(HORIZON, quantities, strict=True)
+    ])
+    _insert(con, "plan_financials", [
+        {"month": month.date(), "family": family, "currency": "CHF", "demand_qty": 200.0,
+         "served_qty": 200.0 - lost, "revenue": (200.0 - lost) * price,
+         "cost_of_goods": (200.0 - lost) * price / 2, "gross_margin": (200.0 - lost) * price / 2,
+         "gross_margin_pct": 0.5, "production_cost": 40_000.0, "purchase_cost": 5_000.0,
+         "overtime_cost": 600.0 * (i == 2), "holding_cost": 800.0, "supply_cost": 46_400.0,
+         "lost_sales_qty": lost, "lost_sales_value": lost * price,
+         "fill_rate": (200.0 - lost) / 200, "inventory_qty": 100.0,
+         "inventory_value": 10_000.0 * (i + 1), "days_of_cover": 15.0}
+        for family, price in (("Bikes", 1000.0), ("Parts", 15.0))
+        for i, month in enumerate(HORIZON)
+        for lost in [10.0 if (family, i) == ("Bikes", 2) else 0.0]
     ])
     _insert(con, "variance_forecast_by_family", [
         {"target_month": pd.Timestamp("2026-09-01").date(), "family": family, "lag": lag,

@@ -14,6 +14,10 @@ Errors are forecast - actual. Over a pool of months (one series, or a whole grou
   with fewer than 13 in-sample months (no full season to difference), lag-1 differences
   y[t] - y[t - 1] instead. nan when the scale is 0 (a flat history) or cannot be computed
   (fewer than 2 in-sample months).
+- scaled bias = mean(f - a) / the series' mean in-sample demand (`naive_scales`' `level`,
+  every in-sample month, zero months included): the bias of intermittent and lumpy series,
+  whose backtest actuals may sum to little (a few units make bias read +1,900 %). nan when
+  that mean is 0 or there is no in-sample month.
 - FVA = the baseline's metric - the model's (positive = better than the baseline).
 
 A missing forecast (nan) adds no error, but its actual still counts in the pooled sum a; a
@@ -35,7 +39,7 @@ from numpy.typing import ArrayLike
 
 SEASON_LENGTH = 12
 SERIES = "unique_id"
-METRICS = ["wape", "bias", "mae", "rmse", "smape", "mase", "rmsse"]
+METRICS = ["wape", "bias", "mae", "rmse", "smape", "mase", "rmsse", "scaled_bias"]
 
 
 def scores(
@@ -63,7 +67,7 @@ def scores(
     )
     grouped = parts.groupby(by)
     sums = grouped[["actual", "error", "abs_error"]].sum(min_count=1)
-    means = grouped[["abs_error", "squared_error", "smape_term"]].mean()
+    means = grouped[["error", "abs_error", "squared_error", "smape_term"]].mean()
     table = pd.DataFrame({
         "wape": _ratio(sums["abs_error"], sums["actual"]),
         "bias": _ratio(sums["error"], sums["actual"]),
@@ -72,19 +76,22 @@ def scores(
         "smape": 100 * means["smape_term"],
         "mase": np.nan,
         "rmsse": np.nan,
+        "scaled_bias": np.nan,
     }, index=sums.index)
     if scales is not None:
         series = table.index.get_level_values(scales.index.name)
         scale = scales.reindex(series).set_axis(table.index)
         table["mase"] = _ratio(table["mae"], scale["scale"])
         table["rmsse"] = np.sqrt(_ratio(means["squared_error"], scale["squared_scale"]))
+        table["scaled_bias"] = _ratio(means["error"], scale["level"])
     return table.reset_index()[[*by, *METRICS]]
 
 
 def naive_scales(
     history: pd.DataFrame, season_length: int = SEASON_LENGTH, exclude_last: int = 0
 ) -> pd.DataFrame:
-    """The in-sample naive scales of MASE (`scale`) and RMSSE (`squared_scale`) per series.
+    """The in-sample naive scales of MASE (`scale`) and RMSSE (`squared_scale`), and the mean
+    in-sample demand the scaled bias divides by (`level`), per series.
 
     history: long unique_id, y in time order. exclude_last drops each series' last months
     first, so that only in-sample months count (the backtest: those from its first origin
@@ -93,11 +100,12 @@ def naive_scales(
     rows = {}
     for unique_id, y in history.groupby(SERIES)["y"]:
         values = y.to_numpy(dtype=float)
-        differences = _naive_differences(values[:max(values.size - exclude_last, 0)],
-                                         season_length)
+        insample = values[:max(values.size - exclude_last, 0)]
+        differences = _naive_differences(insample, season_length)
         rows[unique_id] = (_positive_mean(np.abs(differences)),
-                           _positive_mean(differences**2))
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["scale", "squared_scale"],
+                           _positive_mean(differences**2), _positive_mean(insample))
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["scale", "squared_scale", "level"],
                                   dtype=float).rename_axis(SERIES)
 
 

@@ -24,13 +24,15 @@ ACCURACY_COLUMNS = ["unique_id", *(c for c in OUTPUT_TABLES["forecast_accuracy"]
 
 def score_backtests(errors: pd.DataFrame | None, history: pd.DataFrame, backtests: pd.Series
             ) -> pd.DataFrame:
-    """WAPE, MASE, RMSSE, bias and RMSE per series and model, pooled over the backtest
-    windows, and whether the bias has the same sign in every window.
+    """WAPE, MASE, RMSSE, bias, scaled bias and RMSE per series and model, pooled over the
+    backtest windows, and whether the bias has the same sign in every window.
 
-    Forecasts are clipped at 0 first, as the final forecast is; MASE and RMSSE are scaled on
-    each series' months before its first backtest origin (backtests: unique_id → Backtest).
+    Forecasts are clipped at 0 first, as the final forecast is; MASE, RMSSE and the scaled
+    bias are scaled on each series' months before its first backtest origin (backtests:
+    unique_id → Backtest).
     """
-    columns = ["unique_id", "model", "wape", "mase", "rmsse", "bias", "rmse", "bias_consistent"]
+    columns = ["unique_id", "model", "wape", "mase", "rmsse", "bias", "scaled_bias", "rmse",
+               "bias_consistent"]
     if errors is None or errors.empty:
         return pd.DataFrame(columns=columns)
     errors = errors.assign(qty=errors["qty"].clip(lower=0))

@@ -103,7 +103,21 @@ def items(company: Company) -> pa.Table:
         "unit_price": company.price,
         "make_or_buy": np.where(make, "make", "buy"),
         "lead_time_days": company.lead_time,
+        **_lot_sizes(company.price, make),
     })
+
+
+def _lot_sizes(price: np.ndarray, make: np.ndarray) -> dict[str, np.ndarray]:
+    """min_order_qty and order_multiple: batches for made skus, packs for bought ones (cheap
+    items in bigger packs), the minimum a few packs; every fifth sku has neither (optional)."""
+    index = np.arange(len(price))
+    pack = np.where(make, np.where(index % 3 == 0, 10.0, np.nan),
+                    np.where(price < 60, 10.0, 5.0))
+    minimum = np.where(make, np.where(price > 300, 20.0, 40.0),
+                       np.where(index % 2 == 0, 4 * pack, np.nan))
+    neither = index % 5 == 4
+    return {"min_order_qty": np.where(neither, np.nan, minimum),
+            "order_multiple": np.where(neither, np.nan, pack)}
 
 
 def locations(company: Company) -> pa.Table:

@@ -19,6 +19,7 @@ class Column:
     nullable: bool = False
     required: bool = True
     nonnegative: bool = False
+    positive: bool = False  # > 0 where present (sizes and multiples: 0 means nothing)
     allowed: tuple[str, ...] = ()
 
 
@@ -63,6 +64,12 @@ ENTITIES: tuple[Entity, ...] = (
                allowed=("make", "buy")),
             _c("lead_time_days", "float", "Replenishment lead time in days.", "21",
                nonnegative=True),
+            _c("min_order_qty", "float", "Smallest quantity one planned order may have, in "
+               "the item's unit (a batch or supplier minimum); empty: no minimum.", "50",
+               nullable=True, required=False, positive=True),
+            _c("order_multiple", "float", "Planned orders are whole multiples of this "
+               "quantity (a pack, pallet or batch size); empty: any quantity the unit of "
+               "measure allows.", "10", nullable=True, required=False, positive=True),
         ),
     ),
     Entity(

@@ -8,9 +8,10 @@ Per-rule decisions (documented in the README):
   systematically wrong). Readable rejected files are still landed, in schema `rejected`, so
   what the source sent can be inspected.
 - Row-level breaks quarantine the row: a missing value, an unparsable number or date, a
-  negative quantity, a value outside the allowed set, an unknown sku / location / work centre,
-  a duplicate key (the first row in file order is kept). Quarantined rows stay in `raw` (as
-  sent) and are listed with their reason in `raw.quarantine`; staging models skip them.
+  negative quantity, a lot size not above 0, a value outside the allowed set, an unknown
+  sku / location / work centre, a duplicate key (the first row in file order is kept).
+  Quarantined rows stay in `raw` (as sent) and are listed with their reason in
+  `raw.quarantine`; staging models skip them.
   The row rules are in `sop_pipeline.ingest.quarantine`.
 """
 

@@ -82,6 +82,11 @@ def row_rules(entity: Entity) -> list[tuple[str | None, str, str, str]]:
                 col.name, "negative_value", f"'negative: ' || {text}",
                 f"TRY_CAST({text} AS DOUBLE) < 0",
             ))
+        if col.positive:
+            rules.append((
+                col.name, "not_positive", f"'not above 0: ' || {text}",
+                f"TRY_CAST({text} AS DOUBLE) <= 0",
+            ))
         if col.allowed:
             rules.append((
                 col.name, "invalid_value",

@@ -30,6 +30,8 @@ def contract_markdown() -> str:
                 rules.append("column optional")
             if col.nonnegative:
                 rules.append(">= 0")
+            if col.positive:
+                rules.append("> 0")
             if col.allowed:
                 rules.append("one of " + "/".join(col.allowed))
             if col.name in entity.references:

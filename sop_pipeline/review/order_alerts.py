@@ -6,12 +6,15 @@
   (ii) every purchase line received late (received_date > due_date) in the month before the
   cut-off (received on or after cut-off - 1 month, before the cut-off); month = that month;
   high above 30 days late, medium above 7, else low.
+  value_at_risk = the open quantity x unit_cost: the line's value for (i), 0 for (ii) (it has
+  come in).
 - supplier_lead_time: one per supplier x sku whose received purchase lines (received in the
   12 months before the cut-off, at least 3 of them) have a median actual lead time
   (received_date - order_date, days) more than 10 % longer than the item's lead_time_days;
   entity "supplier_id/sku", month = the cycle month, value = median actual days, threshold =
   item lead time days; high above 1.5 x the item lead time, else medium. Items without a
-  lead time are skipped.
+  lead time are skipped. value_at_risk = the value (quantity x unit_cost) of the supplier's
+  purchase lines for the sku still open at the cut-off, 0 when none is.
 """
 
 from __future__ import annotations
@@ -33,16 +36,17 @@ LEAD_TIME_HIGH_RATIO = 1.5
 
 
 def late_purchase_alerts(
-    cutoff: pd.Timestamp, late_orders: pd.DataFrame
+    cutoff: pd.Timestamp, open_orders: pd.DataFrame, prices: pd.DataFrame
 ) -> list[dict[str, object]]:
     """Every open purchase line already past its due date at the cut-off."""
-    if late_orders.empty:
+    if open_orders.empty:
         return []
-    late = late_orders
+    late = open_orders
     if "supply_type" in late.columns:
         late = late[late["supply_type"] == "purchase"]
     if "is_late" in late.columns:
         late = late[late["is_late"].astype(bool)]
+    late = late.merge(prices[["sku", "unit_cost"]], on="sku", how="left")
     alerts = []
     for row in late.itertuples(index=False):
         due_date = pd.Timestamp(row.due_date)
@@ -61,6 +65,7 @@ def late_purchase_alerts(
                 ),
                 "value": float(days_late),
                 "threshold": 0.0,
+                "value_at_risk": row.quantity * row.unit_cost,
             }
         )
     return alerts
@@ -90,6 +95,7 @@ def late_receipt_alerts(
                 ),
                 "value": float(days_late),
                 "threshold": 0.0,
+                "value_at_risk": 0.0,
             }
         )
     return alerts
@@ -102,9 +108,14 @@ def _late_receipt_severity(days_late: int) -> str:
 
 
 def supplier_lead_time_alerts(
-    cutoff: pd.Timestamp, received_orders: pd.DataFrame | None, items: pd.DataFrame | None
+    cutoff: pd.Timestamp, received_orders: pd.DataFrame | None, items: pd.DataFrame | None,
+    open_orders: pd.DataFrame | None = None,
 ) -> list[dict[str, object]]:
-    """Supplier x sku pairs whose median actual lead time overruns the item's lead time."""
+    """Supplier x sku pairs whose median actual lead time overruns the item's lead time.
+
+    items: sku, lead_time_days and (for value_at_risk) unit_cost; open_orders: the lines
+    open at the cut-off (supply_type, supplier_id, sku, quantity).
+    """
     if items is None or items.empty:
         return []
     since = cutoff - pd.DateOffset(months=LEAD_TIME_WINDOW_MONTHS)
@@ -116,6 +127,7 @@ def supplier_lead_time_alerts(
         .agg(median_days=("actual_days", "median"), lines=("actual_days", "size"))
         .merge(_lead_times(items), on="sku")
     )
+    pairs = pairs.merge(_open_value(open_orders, items), on=["supplier_id", "sku"], how="left")
     slow = pairs[
         (pairs["lines"] >= LEAD_TIME_MIN_LINES)
         & (pairs["median_days"] > pairs["lead_time_days"] * (1 + LEAD_TIME_TOLERANCE))
@@ -133,6 +145,7 @@ def supplier_lead_time_alerts(
             "message": _lead_time_message(row),
             "value": float(row.median_days),
             "threshold": float(row.lead_time_days),
+            "value_at_risk": 0.0 if pd.isna(row.open_value) else float(row.open_value),
         }
         for row in slow.itertuples(index=False)
     ]
@@ -159,6 +172,17 @@ def _lead_times(items: pd.DataFrame) -> pd.DataFrame:
         lead_time_days=items["lead_time_days"].astype(float)
     )
     return lead_times.dropna().drop_duplicates("sku")
+
+
+def _open_value(open_orders: pd.DataFrame | None, items: pd.DataFrame) -> pd.DataFrame:
+    """supplier_id, sku, open_value: quantity x unit_cost of the open purchase lines."""
+    columns = ["supplier_id", "sku", "quantity", "supply_type"]
+    if open_orders is None or not set(columns) <= set(open_orders.columns):
+        return pd.DataFrame(columns=["supplier_id", "sku", "open_value"])
+    lines = open_orders[open_orders["supply_type"] == "purchase"].merge(
+        items.reindex(columns=["sku", "unit_cost"]), on="sku", how="left")
+    lines = lines.assign(open_value=lines["quantity"].astype(float) * lines["unit_cost"])
+    return lines.groupby(["supplier_id", "sku"], as_index=False)["open_value"].sum()
 
 
 def _received_purchase_lines(

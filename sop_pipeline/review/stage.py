@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import horizon_months, previous_month
-from sop_pipeline.review.alerts import build_alerts
+from sop_pipeline.review.alerts import DEFAULT_CURRENCY, build_alerts
 from sop_pipeline.review.summary import cycle_summary
 from sop_pipeline.review.variance import (
     budget_gap,
@@ -77,24 +77,44 @@ def budget_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, hori
                       horizon_months(cycle_month, horizon)[-1])
 
 
-def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
+                 currency: str = DEFAULT_CURRENCY) -> pd.DataFrame:
     """Every alert kind of the cycle, as planner sentences (sop_pipeline.review.alerts)."""
     inventory = cycle_rows(con, "inventory_projection", cycle_month)
     centres, _ = work_centers_of(con)
-    capacity = cycle_rows(con, "capacity_plan", cycle_month).merge(
-        centres[["work_center_id", "name"]], on="work_center_id", how="left")
-    supply = open_supply(con, cycle_month)
-    late = supply[supply["is_late"] & (supply["supply_type"] == "purchase")]
+    capacity = (cycle_rows(con, "capacity_plan", cycle_month)
+                .merge(centres[["work_center_id", "name"]], on="work_center_id", how="left")
+                .merge(_required_value(con, cycle_month), on=["work_center_id", "month"],
+                       how="left"))
     received = query(
         con,
         """SELECT * FROM marts.fct_supply_orders
            WHERE supply_type = 'purchase' AND received_date < ?""",
         [cycle_month.date()],
     )
-    items = query(con, "SELECT sku, lead_time_days FROM marts.dim_items")
-    accuracy = cycle_rows(con, "forecast_accuracy", cycle_month)
-    return build_alerts(cycle_month, inventory, capacity, late, received_orders=received,
-                        items=items, accuracy=accuracy)
+    items = query(
+        con, "SELECT sku, lead_time_days, unit_cost, unit_price FROM marts.dim_items")
+    return build_alerts(
+        cycle_month, inventory, capacity, open_supply(con, cycle_month),
+        received_orders=received, items=items,
+        accuracy=cycle_rows(con, "forecast_accuracy", cycle_month),
+        plan=cycle_rows(con, "supply_plan", cycle_month), currency=currency)
+
+
+def _required_value(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                    ) -> pd.DataFrame:
+    """Sales value of the consensus demand routed through each work centre and month."""
+    return query(
+        con,
+        f"""SELECT r.work_center_id, c.month, sum(c.consensus_qty * i.unit_price)
+                   AS required_value
+            FROM {output_relation(con, "consensus_demand")} AS c
+            JOIN marts.dim_routings AS r USING (sku)
+            JOIN marts.dim_items AS i USING (sku)
+            WHERE c.cycle_month = ? AND r.hours_per_unit > 0
+            GROUP BY ALL""",
+        [cycle_month.date()],
+    )
 
 
 def summary_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:

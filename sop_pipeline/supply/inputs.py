@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_starts
+from sop_pipeline.supply.lots import LOT_SIZING, Lots, item_lots
+from sop_pipeline.supply.units import ceil_to_step, cumulative_round, quantity_step
 from sop_pipeline.tables import SERIES_KEY
 
 SAMPLE_ROWS = 3
+LOT_COLUMNS = ("min_order_qty", "order_multiple")  # optional item columns, > 0 where set
 
 
 class SupplyPlanError(ValueError):
@@ -31,13 +34,15 @@ class SupplySettings:
     planned_unit_cost: float = 1e-4  # per planned unit: a tie-breaker, not a real cost
     time_limit_seconds: float | None = None  # on the solve time of all LPs; None: no limit
     solver: str = "choose"  # HiGHS 'solver' option: choose, simplex, ipm, pdlp
+    lot_sizing: str = "round"  # round: LP, then lots and a repair; mip (supply.lots)
+    currency: str = "EUR"  # of the items' unit_cost and unit_price, hence of every money figure
 
 
 @dataclass(frozen=True)
 class Network:
     """Inputs as arrays over nodes (rows, sorted by sku and location) x horizon months."""
 
-    nodes: pd.DataFrame  # sku, location_id, make_or_buy, unit_cost, unit_price, is_make
+    nodes: pd.DataFrame  # sku, location_id, make_or_buy, unit_cost, unit_price, is_make, step
     months: pd.DatetimeIndex
     demand: np.ndarray  # (nodes, months)
     receipts: np.ndarray  # (nodes, months)
@@ -49,6 +54,7 @@ class Network:
     routing_hours: np.ndarray  # (steps,) hours_per_unit
     centres: pd.Index  # work centres that make nodes load
     available: np.ndarray  # (centres, months)
+    lots: Lots  # per node: order multiple and minimum order
 
 
 def build_network(
@@ -62,7 +68,9 @@ def build_network(
     cutoff: pd.Timestamp,
     horizon: pd.DatetimeIndex,
 ) -> Network:
-    """Nodes (every sku x location with demand, receipts, stock or safety stock) as arrays."""
+    """Nodes (every sku x location with demand, receipts, stock or safety stock) as arrays;
+    what the plan decides in its unit's steps (sop_pipeline.supply.units): demand rounded
+    cumulatively, safety stock rounded up; stock and open orders as measured."""
     _check_demand_in_horizon(demand, horizon)
     demand = _in_horizon(demand, horizon, late_to_first=False)
     receipts = _in_horizon(receipts, horizon, late_to_first=True)
@@ -73,19 +81,21 @@ def build_network(
                       safety.loc[safety["safety_stock_qty"] > 0, SERIES_KEY]])
     nodes = _with_items(keys.drop_duplicates().sort_values(SERIES_KEY, ignore_index=True), items)
     steps, centres, available = _routing_steps(nodes, routings, capacity, horizon)
+    step = nodes["step"].to_numpy()
     return Network(
         nodes=nodes,
         months=horizon,
-        demand=_grid(nodes, demand, horizon),
+        demand=cumulative_round(_grid(nodes, demand, horizon), step),
         receipts=_grid(nodes, receipts, horizon),
         opening=_per_node(nodes, on_hand, "on_hand_qty"),
-        safety=_per_node(nodes, safety, "safety_stock_qty"),
+        safety=ceil_to_step(_per_node(nodes, safety, "safety_stock_qty"), step),
         allowed=_allowed_months(nodes, cutoff, horizon),
         routing_node=steps["node"].to_numpy(np.int64),
         routing_centre=steps["centre"].to_numpy(np.int64),
         routing_hours=steps["hours_per_unit"].to_numpy(float),
         centres=centres,
         available=available,
+        lots=item_lots(step, nodes["min_order_qty"].to_numpy(), nodes["order_multiple"].to_numpy()),
     )
 
 
@@ -126,12 +136,14 @@ def _summed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _with_items(nodes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Nodes with their item's make_or_buy, costs and lead time; every sku must be an item."""
+    """Nodes with their item's make_or_buy, costs, lead time, unit step and lot columns (the
+    optional ones NaN when absent); every sku must be an item."""
     item = items.assign(
         make_or_buy=items["make_or_buy"].astype(str).str.strip().str.lower(),
         **{c: pd.to_numeric(items[c]).astype(float)
            for c in ("unit_cost", "unit_price", "lead_time_days")},
     )[["sku", "make_or_buy", "unit_cost", "unit_price", "lead_time_days"]]
+    item = item.merge(item_units(items), on="sku", validate="one_to_one")
     nodes = nodes.merge(item, on="sku", how="left", validate="many_to_one")
     unknown = nodes.loc[nodes["make_or_buy"].isna(), "sku"].drop_duplicates()
     if len(unknown):
@@ -139,6 +151,17 @@ def _with_items(nodes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
             f"items: {len(unknown)} sku(s) with demand, stock or receipts are not in items, "
             f"e.g. {list(unknown.head(SAMPLE_ROWS))}")
     return nodes.assign(is_make=nodes["make_or_buy"] == "make")
+
+
+def item_units(items: pd.DataFrame) -> pd.DataFrame:
+    """sku, the step of its unit of measure, and its lot columns (NaN where absent)."""
+    return pd.DataFrame({
+        "sku": items["sku"].to_numpy(),
+        "step": quantity_step(items["uom"] if "uom" in items.columns
+                              else pd.Series(pd.NA, index=items.index)),
+        **{column: (pd.to_numeric(items[column]).to_numpy(float) if column in items.columns
+                    else np.full(len(items), np.nan)) for column in LOT_COLUMNS},
+    })
 
 
 def _grid(nodes: pd.DataFrame, monthly: pd.DataFrame, horizon: pd.DatetimeIndex) -> np.ndarray:
@@ -207,6 +230,9 @@ def check_settings(settings: SupplySettings) -> None:
     bad = {name: value for name, value in rates.items() if not np.isfinite(value) or value < 0}
     if bad:
         raise SupplyPlanError(f"SupplySettings: {bad} must be finite and >= 0.")
+    if settings.lot_sizing not in LOT_SIZING:
+        raise SupplyPlanError(
+            f"SupplySettings.lot_sizing must be one of {LOT_SIZING}, got {settings.lot_sizing!r}.")
 
 
 def check_inputs(
@@ -233,6 +259,7 @@ def check_inputs(
         raise SupplyPlanError("Invalid supply inputs:\n- " + "\n- ".join(problems))
     kind = items["make_or_buy"].astype(str).str.strip().str.lower()
     problems = [
+        *_lot_problems(items),
         *_problem(items, "items", "make_or_buy", ~kind.isin(["make", "buy"]),
                   "not 'make' or 'buy'"),
         *_duplicates(items, "items", ["sku"]),
@@ -263,6 +290,17 @@ def _table_problems(
         values = pd.to_numeric(frame[column], errors="coerce")
         problems += _problem(frame, table, column, values.isna(), "NaN or not a number")
         problems += _problem(frame, table, column, values < 0, "negative")
+    return problems
+
+
+def _lot_problems(items: pd.DataFrame) -> list[str]:
+    """The optional lot columns, where set, must be numbers above 0."""
+    problems = []
+    for column in (c for c in LOT_COLUMNS if c in items.columns):
+        given = items[column].notna() & (items[column].astype(str).str.strip() != "")
+        values = pd.to_numeric(items[column], errors="coerce")
+        problems += _problem(items, "items", column, given & values.isna(), "not a number")
+        problems += _problem(items, "items", column, values <= 0, "zero or negative (must be > 0)")
     return problems
 
 

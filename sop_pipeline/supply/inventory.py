@@ -49,8 +49,8 @@ Projected inventory (project_inventory), per sku x location x horizon month:
   'below_safety_stock'
   when 0 <= closing_qty < safety_stock_qty; 'excess' when days_of_cover > excess_cover_days
   (default 180) or closing_qty > 0 with no demand ahead; 'healthy' otherwise. Comparisons
-  allow QTY_TOLERANCE (1e-6 units) of float noise: a plan that holds exactly its safety
-  stock is healthy.
+  allow QTY_TOLERANCE (0.01 units, sop_pipeline.supply.units): a plan that holds its safety
+  stock to within 0.01 unit is healthy, and a shortage under 0.01 unit is none.
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import distinct_months, month_start, month_starts
+from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 MIN_LEAD_TIME_MONTHS = 0.1
 DEFAULT_SERVICE_LEVEL = 0.95
 EXCESS_COVER_DAYS = 180.0
-QTY_TOLERANCE = 1e-6  # units: sums of planned quantities carry float noise below this
 COVER_MONTHS = 3  # months of demand ahead (current month included) behind days_of_cover
 RECEIPT_KINDS = ("scheduled", "planned")
 STATUSES = ("stockout", "below_safety_stock", "excess", "healthy")
@@ -214,7 +214,7 @@ def project_inventory(
     opening_matrix, closing_matrix = _roll_forward(on_hand, receipts_matrix, shipped)
     projection["opening_qty"] = opening_matrix.ravel()
     projection["closing_qty"] = closing_matrix.ravel()
-    projection["days_of_cover"] = _days_of_cover(closing_matrix, demand_matrix).ravel()
+    projection["days_of_cover"] = days_of_cover(closing_matrix, demand_matrix).ravel()
     projection["status"] = _status(projection, excess_cover_days)
     return projection[PROJECTION_COLUMNS]
 
@@ -252,7 +252,7 @@ def _roll_forward(
     return opening, closing
 
 
-def _days_of_cover(closing: np.ndarray, demand: np.ndarray) -> np.ndarray:
+def days_of_cover(closing: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """closing / mean daily demand of this and the next COVER_MONTHS - 1 horizon months;
     0 when closing <= 0, NaN when closing > 0 and no demand ahead."""
     months = demand.shape[1]

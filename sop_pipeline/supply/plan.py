@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_start
+from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import (
     Network,
     SupplyPlanError,
@@ -60,13 +61,18 @@ from sop_pipeline.supply.inputs import (
     check_settings,
     plan_horizon,
 )
+from sop_pipeline.supply.lots import Routing, round_to_lots
 from sop_pipeline.supply.lp import DECIMALS, check_penalties, solve_groups
+from sop_pipeline.supply.units import round_to_step
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
-__all__ = ["LOAD_COLUMNS", "PLAN_COLUMNS", "SupplyPlan", "SupplyPlanError", "SupplySettings",
-           "plan_supply"]
+__all__ = ["ITEM_COLUMNS", "LOAD_COLUMNS", "PLAN_COLUMNS", "SupplyPlan", "SupplyPlanError",
+           "SupplySettings", "plan_supply"]
 
 PLAN_COLUMNS = OUTPUT_TABLES["supply_plan"].stage_columns
+# What the plan reads of each item (dim_items); uom, min_order_qty and order_multiple may be empty.
+ITEM_COLUMNS = ["sku", "make_or_buy", "unit_cost", "unit_price", "lead_time_days", "uom",
+                "min_order_qty", "order_multiple"]
 LOAD_COLUMNS = [
     "work_center_id",
     "month",
@@ -81,11 +87,14 @@ LOAD_COLUMNS = [
 class SupplyPlan:
     """The plan per sku x location x month, the load per work centre x month, and stats:
     variables, constraints, nonzeros (summed over the LPs), build_seconds, solve_seconds,
-    objective (the model's, offset included), status, lps, largest_lp_nodes."""
+    objective (the model's, offset included), status, lps, largest_lp_nodes,
+    lot_sizing_seconds; problems: the invariants the tables break (sop_pipeline.supply.checks;
+    none, unless something is wrong)."""
 
     plan: pd.DataFrame
     load: pd.DataFrame
     stats: dict[str, Any]
+    problems: tuple[str, ...] = ()
 
 
 def plan_supply(
@@ -123,22 +132,47 @@ def plan_supply(
                                                      capacity_hours), _empty_stats())
     check_penalties(network, settings)
     prepared_seconds = time.perf_counter() - started
-    planned, unmet, stats = solve_groups(network, settings)
+    planned, _, stats = solve_groups(network, settings)
     stats["build_seconds"] += prepared_seconds
-    return SupplyPlan(
-        plan=_plan_table(network, planned, unmet),
-        load=_load_table(network, planned, capacity_hours),
-        stats=stats,
-    )
+    if settings.lot_sizing == "round":
+        started = time.perf_counter()
+        planned = round_to_lots(planned, network.lots, network.allowed,
+                                _routing(network, planned, settings),
+                                network.nodes["unit_price"].to_numpy())
+        stats["lot_sizing_seconds"] = time.perf_counter() - started
+    plan, load = _plan_table(network, planned), _load_table(network, planned, capacity_hours)
+    problems = plan_problems(plan, load, items, cycle_month, settings.overtime_share)
+    return SupplyPlan(plan, load, stats, tuple(problems))
 
 
 # --- results ------------------------------------------------------------------------------
 
 
-def _plan_table(network: Network, planned: np.ndarray, unmet: np.ndarray) -> pd.DataFrame:
-    """One row per node x month; closing = opening + receipts + planned - (demand - unmet)."""
+def _routing(network: Network, planned: np.ndarray, settings: SupplySettings) -> Routing:
+    """The routing steps, and the hours each centre may work once orders are lots: the
+    available hours, or the LP's own hours where it planned overtime (within the allowed
+    share), so rounding to lots never buys overtime the LP did not."""
+    cap = np.maximum(network.available, _centre_hours(network, planned))
+    return Routing(network.routing_node, network.routing_centre, network.routing_hours,
+                   np.minimum(cap, network.available * (1.0 + settings.overtime_share)))
+
+
+def _centre_hours(network: Network, planned: np.ndarray) -> np.ndarray:
+    """Planned hours per work centre x month."""
+    hours = np.zeros((len(network.centres), len(network.months)))
+    if planned.size:
+        np.add.at(hours, network.routing_centre,
+                  network.routing_hours[:, None] * planned[network.routing_node])
+    return hours
+
+
+def _plan_table(network: Network, planned: np.ndarray) -> pd.DataFrame:
+    """One row per node x month; closing = opening + receipts + planned - (demand - unmet).
+    Planned quantities are in their unit's steps, the rest free of float noise."""
     nodes, months = network.demand.shape
-    opening, closing, unmet = _balanced_stock(network, planned, unmet)
+    planned = round_to_step(planned, network.nodes["step"].to_numpy())
+    opening, closing, unmet = (values.round(DECIMALS)
+                               for values in _served_in_time_order(network, planned))
     is_make = network.nodes["is_make"].to_numpy()[:, None]
     columns = {
         "demand_qty": network.demand,
@@ -156,20 +190,22 @@ def _plan_table(network: Network, planned: np.ndarray, unmet: np.ndarray) -> pd.
     return plan.assign(**{name: values.ravel() for name, values in columns.items()})[PLAN_COLUMNS]
 
 
-def _balanced_stock(
-    network: Network, planned: np.ndarray, unmet: np.ndarray
+def _served_in_time_order(
+    network: Network, planned: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(opening, closing, unmet) month by month from the cleaned flows. Where rounding left a
-    closing stock just below 0, that much more demand counts as unmet, so it closes at 0."""
-    opening, closing, unmet = np.empty_like(planned), np.empty_like(planned), unmet.copy()
+    """(opening, closing, unmet) month by month: each month serves what its stock and
+    receipts allow and loses the rest, the LP's own rule (lost sales cost more the earlier
+    they fall, sop_pipeline.supply.lp) applied to the lot-sized receipts. Quantities are in
+    steps, so a shortfall below 1e-6 is float noise, not a lost sale."""
+    opening, closing, unmet = (np.empty_like(planned) for _ in range(3))
     stock = network.opening.copy()
     for month in range(planned.shape[1]):
         supply = stock + network.receipts[:, month] + planned[:, month]
-        short = np.clip(network.demand[:, month] - unmet[:, month] - supply, 0.0, None)
-        unmet[:, month] += short
+        short = network.demand[:, month] - supply
+        unmet[:, month] = np.where(short > 10.0**-DECIMALS, short, 0.0)
         opening[:, month] = stock
-        stock = supply - (network.demand[:, month] - unmet[:, month])
-        closing[:, month] = stock = np.where(short > 0, np.maximum(stock, 0.0), stock)
+        closing[:, month] = stock = np.maximum(supply - network.demand[:, month] + unmet[:, month],
+                                               0.0)
     return opening, closing, unmet
 
 
@@ -177,11 +213,7 @@ def _load_table(
     network: Network, planned: np.ndarray, capacity_hours: pd.Series
 ) -> pd.DataFrame:
     """Planned hours per work centre x month against available hours, with overtime."""
-    months = len(network.months)
-    hours = np.zeros((len(network.centres), months))
-    if planned.size:
-        np.add.at(hours, network.routing_centre,
-                  network.routing_hours[:, None] * planned[network.routing_node])
+    hours = _centre_hours(network, planned)
     planned_hours = pd.Series(hours.ravel(), name="planned_hours",
                               index=pd.MultiIndex.from_product([network.centres, network.months],
                                                                names=["work_center_id", "month"]))

@@ -1,5 +1,5 @@
 """The supply stage of a cycle: read its inputs from the warehouse, plan supply, capacity and
-inventory against the consensus demand.
+inventory against the consensus demand, and put the plan in money.
 
 Every read stops at the cycle's cut-off: snapshots and orders placed later are invisible.
 """
@@ -11,13 +11,14 @@ import pandas as pd
 
 from sop_pipeline.cycle import horizon_months
 from sop_pipeline.supply.capacity import available_hours, capacity_plan
+from sop_pipeline.supply.financials import plan_financials
 from sop_pipeline.supply.inventory import (
     open_supply_at_cutoff,
     project_inventory,
     projection_receipts,
     safety_stock,
 )
-from sop_pipeline.supply.plan import SupplyPlan, SupplySettings, plan_supply
+from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplyPlan, SupplySettings, plan_supply
 from sop_pipeline.warehouse import cycle_rows, output_relation, query
 
 
@@ -28,8 +29,7 @@ def supply_stage(
     """The constrained supply plan for the consensus demand (sop_pipeline.supply.plan)."""
     months = horizon_months(cycle_month, horizon)
     demand = consensus_plan(con, cycle_month)
-    items = query(
-        con, "SELECT sku, make_or_buy, unit_cost, unit_price, lead_time_days FROM marts.dim_items")
+    items = query(con, f"SELECT {', '.join(ITEM_COLUMNS)} FROM marts.dim_items")
     centres, calendar = work_centers_of(con)
     return plan_supply(
         demand[demand["location_id"].notna()], items, opening_stock(con, cycle_month),
@@ -53,13 +53,14 @@ def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) ->
 def inventory_stage(
     con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
 ) -> pd.DataFrame:
-    """Project stock from the last snapshot, open orders and the supply plan's receipts."""
+    """Project stock from the last snapshot, open orders and the supply plan's receipts, for
+    the demand the plan works to (the consensus in the units' steps)."""
     plan = cycle_rows(con, "supply_plan", cycle_month)
-    demand = consensus_plan(con, cycle_month)
     safety = plan[["sku", "location_id", "safety_stock_qty"]].drop_duplicates(
         ["sku", "location_id"])
     return project_inventory(
-        demand[demand["location_id"].notna()], opening_stock(con, cycle_month),
+        plan[["sku", "location_id", "month", "demand_qty"]].rename(columns={"demand_qty": "qty"}),
+        opening_stock(con, cycle_month),
         projection_receipts(scheduled_receipts(con, cycle_month), plan),
         horizon_months(cycle_month, horizon), safety=safety,
         unmet=plan[["sku", "location_id", "month", "unmet_qty"]].rename(
@@ -137,3 +138,15 @@ def work_centers_of(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Da
     calendar = query(
         con, "SELECT work_center_id, month, available_hours FROM marts.fct_work_center_calendar")
     return centres, calendar
+
+
+def financials_stage(
+    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, settings: SupplySettings
+) -> pd.DataFrame:
+    """The cycle's supply plan in money per family and month (sop_pipeline.supply.financials)."""
+    return plan_financials(
+        cycle_rows(con, "supply_plan", cycle_month), cycle_rows(con, "capacity_plan", cycle_month),
+        routings_of(con),
+        query(con, "SELECT sku, family, unit_cost, unit_price FROM marts.dim_items"),
+        settings,
+    )

@@ -16,7 +16,9 @@ final as (
         unit_cost,
         unit_price,
         make_or_buy,
-        lead_time_days
+        lead_time_days,
+        min_order_qty,
+        order_multiple
 
     from items
 

@@ -19,6 +19,8 @@ renamed as (
         -- validation accepts the allowed values in any case: keep one
         lower({{ clean_text('make_or_buy') }}) as make_or_buy,
         {{ clean_cast('lead_time_days', 'double') }} as lead_time_days,
+        {{ clean_cast('min_order_qty', 'double') }} as min_order_qty,
+        {{ clean_cast('order_multiple', 'double') }} as order_multiple,
 
         -- load metadata: where the row came from
         cast(_source_file as varchar) as source_file,

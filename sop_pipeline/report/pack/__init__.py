@@ -1,5 +1,5 @@
 """The S&OP pack: one self-contained HTML page per cycle for the executive S&OP meeting, with
-seven sections (`pack_sections()`), each a takeaway and a plotly chart, or a stated reason."""
+eight sections (`pack_sections()`), each a takeaway and a plotly chart, or a stated reason."""
 
 from sop_pipeline.report.pack.check import chart_figures, pack_problems
 from sop_pipeline.report.pack.contents import ALLOWED_EMPTY, SECTIONS, pack_sections

@@ -13,6 +13,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("demand", "Demand"),
     ("capacity", "Capacity"),
     ("inventory", "Inventory"),
+    ("money", "The plan in money"),
     ("budget", "Gap to budget"),
     ("waterfall", "Forecast waterfall"),
     ("alerts", "Alerts"),

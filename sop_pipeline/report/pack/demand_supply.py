@@ -150,7 +150,8 @@ def capacity_section(wh: Warehouse) -> Section:
     figure.add_hline(y=1, line_dash="dash", line_color=SEVERITY_COLOURS["high"], row=2, col=1,
                      annotation_text="100 %", annotation_position="top right")
     figure.update_xaxes(type="category", row=1, col=1)
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=2, col=1,
+                        title_text="planned / available hours")
     figure.update_layout(height=260 + 36 * len(centres) + 240, margin={"t": 40, "b": 40},
                          legend={"y": 0.2, "title": {"text": "planned"}})
 
@@ -217,6 +218,7 @@ def inventory_section(wh: Warehouse) -> Section:
                 legendgroup=status, showlegend=first), **place)
     figure.add_hline(y=0, line_color="#d1d5db", line_width=1, row="all", col="all")
     figure.update_xaxes(tickformat="%b %y")
+    figure.update_yaxes(title_text="stock (units)", title_standoff=4)
     figure.update_annotations(font_size=12)
     figure.update_layout(height=90 + 280 * rows, margin={"t": 50},
                          legend={"orientation": "h", "y": -0.08})

@@ -18,6 +18,7 @@ from sop_pipeline.report.pack.demand_supply import (
     demand_section,
     inventory_section,
 )
+from sop_pipeline.report.pack.money import money_section
 from sop_pipeline.report.pack.reader import Warehouse
 from sop_pipeline.report.pack.review import (
     alerts_section,
@@ -70,8 +71,8 @@ def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> str
     warehouse = Warehouse(con, month_start(cycle_month))
     builders: dict[str, Callable[[Warehouse], Section]] = {
         "headline": headline_section, "demand": demand_section, "capacity": capacity_section,
-        "inventory": inventory_section, "budget": budget_section, "waterfall": waterfall_section,
-        "alerts": alerts_section,
+        "inventory": inventory_section, "money": money_section, "budget": budget_section,
+        "waterfall": waterfall_section, "alerts": alerts_section,
     }
     return _render_page(warehouse.cycle, [builders[s](warehouse) for s in pack_sections()])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from sop_pipeline.supply.inputs import SupplySettings
 from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import query
 
@@ -37,6 +38,12 @@ class Warehouse:
             return pd.DataFrame(columns=columns)
         frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle")
         return frame.reindex(columns=columns)
+
+    def currency(self) -> str:
+        """The currency of the cycle's money figures: plan_financials' where the cycle has
+        rows, else the supply settings' default."""
+        named = self.cycle_rows("plan_financials")["currency"].dropna()
+        return str(named.iloc[0]) if len(named) else SupplySettings.currency
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL with `$cycle` bound to the cycle's first day; dates as Timestamps."""

@@ -27,7 +27,8 @@ from sop_pipeline.report.pack.style import (
     signed_pct,
     versus,
 )
-from sop_pipeline.review.alerts import ALERT_KINDS, SEVERITY_ORDER
+from sop_pipeline.review.actions import ACTION_KINDS
+from sop_pipeline.review.alerts import ALERT_KINDS, SEVERITY_ORDER, sort_alerts
 from sop_pipeline.review.variance import ALL_FAMILIES
 
 TOP_ALERTS = 20
@@ -42,17 +43,18 @@ def headline_section(wh: Warehouse) -> Section:
     s = summary.iloc[0].to_dict()
     s = {k: (None if missing(v) else v) for k, v in s.items()}
     peak_where = s["peak_work_center"] or "no work centres"
+    currency = wh.currency()
     tiles = [
         ("WAPE lag 1", s["wape_lag1"], ".1%", "forecast error, month just closed"),
         ("WAPE lag 3", s["wape_lag3"], ".1%", "forecast made 3 months ahead"),
         ("Bias lag 1", s["bias_lag1"], "+.1%", "positive = over-forecast"),
         ("FVA lag 1", s["fva_lag1"], "+.1%", "gain over seasonal naive"),
-        ("FY revenue outlook", s["consensus_value_fy"], ".3~s",
+        (f"FY revenue outlook ({currency})", s["consensus_value_fy"], ".3~s",
          f"budget {compact(s['budget_value_fy'])}" if s["budget_value_fy"] else "no budget"),
         ("Peak utilisation", s["peak_utilisation"], ".0%", peak_where),
         ("At stockout risk", s["skus_at_stockout_risk"], ",.0f", "sku-locations"),
         ("Unmet demand", s["unmet_qty"], ",.0f", "units over the horizon"),
-        ("Inventory value", s["inventory_value_m3"], ".3~s", "end of month 3"),
+        (f"Inventory value ({currency})", s["inventory_value_m3"], ".3~s", "end of month 3"),
         ("High alerts", s["alerts_high"], ",.0f",
          f"medium {count_text(s['alerts_medium'])} · low {count_text(s['alerts_low'])}"),
     ]
@@ -66,7 +68,7 @@ def headline_section(wh: Warehouse) -> Section:
                            f"{html_text(subtitle)}</span>", "font": {"size": 15}},
             domain={"row": i // 5, "column": i % 5},
         )
-        if title == "FY revenue outlook" and value is not None and s["budget_value_fy"]:
+        if title.startswith("FY revenue outlook") and value is not None and s["budget_value_fy"]:
             indicator.update(mode="number+delta", delta={
                 "reference": float(s["budget_value_fy"]), "relative": True,
                 "valueformat": "+.1%", "font": {"size": 16}})
@@ -78,7 +80,7 @@ def headline_section(wh: Warehouse) -> Section:
 
     parts = []
     if s["consensus_value_fy"] is not None and s["budget_value_fy"]:
-        parts.append(f"FY revenue outlook {compact(s['consensus_value_fy'])}, "
+        parts.append(f"FY revenue outlook {currency} {compact(s['consensus_value_fy'])}, "
                      f"{versus(s['consensus_value_fy'] / s['budget_value_fy'])} budget")
     if s["peak_utilisation"] is not None:
         parts.append(f"peak load {pct(s['peak_utilisation'], 0)} ({peak_where})")
@@ -97,8 +99,9 @@ def budget_section(wh: Warehouse) -> Section:
                        "gap to budget to show.", empty="no-budget")
     gaps = gaps.sort_values(["month", "family"])
     families = sorted(gaps["family"].unique())
+    currency = wh.currency()
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                           subplot_titles=("Gap to budget by family and month (value)",
+                           subplot_titles=(f"Gap to budget by family and month ({currency})",
                                            "Cumulative fiscal-year gap, all families"))
     for i, family in enumerate(families):
         rows = gaps[gaps["family"] == family]
@@ -107,7 +110,8 @@ def budget_section(wh: Warehouse) -> Section:
             marker={"color": PALETTE[i % len(PALETTE)],
                     "opacity": [1.0 if b == "actual" else 0.6 for b in rows["basis"]]},
             customdata=rows["basis"].tolist(),
-            hovertemplate="%{x|%b %Y}: %{y:,.0f} (%{customdata})"), row=1, col=1)
+            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.0f}} {currency} (%{{customdata}})"),
+            row=1, col=1)
     totals = (gaps.groupby(["fiscal_year", "month"])[["cumulative_gap_value", "gap_value"]]
               .sum().reset_index())
     for i, (fiscal_year, rows) in enumerate(totals.groupby("fiscal_year")):
@@ -115,13 +119,16 @@ def budget_section(wh: Warehouse) -> Section:
             x=rows["month"].tolist(), y=floats(rows["cumulative_gap_value"]),
             name="cumulative FY gap", mode="lines+markers", fill="tozeroy",
             line={"color": INK, "width": 2.5}, legendgroup="cumulative", showlegend=i == 0,
-            hovertemplate=f"FY{fiscal_year}, " + "%{x|%b %Y}: %{y:,.0f}<extra></extra>"),
+            hovertemplate=f"FY{fiscal_year}, %{{x|%b %Y}}: %{{y:,.0f}} {currency}"
+                          "<extra></extra>"),
             row=2, col=1)
     boundary = plan_boundary(wh.cycle)
     for row in (1, 2):
         figure.add_vline(x=boundary, line_dash="dot", line_color=MUTED, row=row, col=1)
         figure.add_hline(y=0, line_color="#9ca3af", line_width=1, row=row, col=1)
     figure.update_yaxes(tickformat="~s")
+    figure.update_yaxes(title_text=f"gap ({currency})", row=1, col=1)
+    figure.update_yaxes(title_text=f"cumulative gap ({currency})", row=2, col=1)
     figure.update_layout(barmode="relative", height=560, margin={"t": 50},
                          legend={"orientation": "h", "y": -0.08})
 
@@ -129,14 +136,16 @@ def budget_section(wh: Warehouse) -> Section:
     year = gaps[gaps["fiscal_year"] == fiscal_year]
     plan, budget = year["plan_value"].sum(), year["budget_value"].sum()
     gap = plan - budget
-    text = (f"FY{fiscal_year}: actuals to date plus consensus come to {compact(plan)}, "
-            f"{compact(abs(gap))} {'above' if gap >= 0 else 'below'} budget")
+    text = (f"FY{fiscal_year}: actuals to date plus consensus come to {currency} "
+            f"{compact(plan)}, {currency} {compact(abs(gap))} "
+            f"{'above' if gap >= 0 else 'below'} budget")
     if budget:
         text += f" ({signed_pct(plan / budget - 1)})"
     by_family = year.groupby("family")["gap_value"].sum()
     if len(by_family) > 1:
         worst = by_family.idxmin() if gap < 0 else by_family.idxmax()
-        text += f"; largest family gap: {worst} {signed_compact(by_family[worst])}"
+        text += (f"; largest family gap: {worst} {currency} "
+                 f"{signed_compact(by_family[worst])}")
     return Section("budget", sentence(text), figure, notes=(
         "Gap = plan value - budget value. Left of the dotted line, months closed before the "
         "cycle (actual net value, solid bars); right of it, the consensus value (lighter "
@@ -171,7 +180,7 @@ def waterfall_section(wh: Warehouse) -> Section:
             marker={"color": colour}, legendgroup=name, showlegend=False), row=1, col=2)
     figure.add_hline(y=0, line_color="#9ca3af", line_width=1, row=1, col=2)
     figure.update_xaxes(title_text="lag (months before the target month)", dtick=1)
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="WAPE", row=1, col=1)
     figure.update_yaxes(tickformat="+.0%", title_text="naive WAPE - WAPE", row=1, col=2)
     figure.update_layout(height=420, barmode="group", margin={"t": 50})
 
@@ -195,10 +204,7 @@ def waterfall_section(wh: Warehouse) -> Section:
 
 
 def alerts_section(wh: Warehouse) -> Section:
-    alerts = wh.cycle_rows("alerts")
-    alerts = alerts.assign(
-        rank=alerts["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER)))
-    alerts = alerts.sort_values(["rank", "kind", "entity", "month"], kind="stable")
+    alerts = sort_alerts(wh.cycle_rows("alerts"))  # high first, then the largest value at risk
     kinds = [*ALERT_KINDS, *sorted(set(alerts["kind"].dropna()) - set(ALERT_KINDS))]
     counts = (alerts.groupby(["kind", "severity"]).size()
               .unstack(fill_value=0).reindex(index=kinds, columns=SEVERITIES, fill_value=0))
@@ -221,23 +227,33 @@ def alerts_section(wh: Warehouse) -> Section:
         text = (f"{len(alerts)} alerts: " + ", ".join(
             f"{int(by_severity.get(s, 0))} {s}" for s in SEVERITIES)
             + f"; most common: {common['kind'].replace('_', ' ')} ({int(common['n'])})")
-    shown = alerts.head(TOP_ALERTS)
-    return Section("alerts", sentence(text), figure,
-                   extra_html=_alerts_table(shown, len(alerts)))
+    # risks and the orders to act on this month in two lists, so a month's many routine
+    # releases never push a stockout off the page; each in sort_alerts' order
+    action = alerts["kind"].isin(ACTION_KINDS)
+    tables = (_alerts_table(alerts[~action], "risks", wh.currency())
+              + _alerts_table(alerts[action], "actions this month (orders to release, "
+                              "expedite, push out or cancel)", wh.currency()))
+    return Section("alerts", sentence(text), figure, extra_html=tables)
 
 
-def _alerts_table(alerts: pd.DataFrame, total: int) -> str:
+def _alerts_table(alerts: pd.DataFrame, what: str, currency: str) -> str:
+    """The top TOP_ALERTS of `alerts` in their order, with the value at risk in the currency."""
+    total, alerts = len(alerts), alerts.head(TOP_ALERTS)
     if alerts.empty:
         return ""
+    money = '<td style="text-align:right;white-space:nowrap">'
     rows = "\n".join(
         f'<tr><td><span class="badge {html.escape(str(a.severity))}">'
         f"{html_text(a.severity)}</span></td><td>{html_text(str(a.kind).replace('_', ' '))}</td>"
         f"<td>{html_text(a.entity)}</td><td>{month_text(a.month)}</td>"
+        f"{money}{html_text(compact(a.value_at_risk))}</td>"
         f"<td>{html_text(a.message)}</td></tr>"
         for a in alerts.itertuples())
-    caption = f"Top {len(alerts)} of {total} alerts, high first"
+    caption = (f"Top {len(alerts)} of {total} {what}, high first, then by value at risk "
+               f"({currency})")
     return (f'<table class="alerts"><caption>{caption}</caption><thead><tr><th>severity</th>'
-            "<th>kind</th><th>entity</th><th>month</th><th>message</th></tr></thead>"
+            f"<th>kind</th><th>entity</th><th>month</th><th>value at risk ({currency})</th>"
+            "<th>message</th></tr></thead>"
             f"<tbody>\n{rows}\n</tbody></table>")
 
 

@@ -1,0 +1,147 @@
+"""Lot sizing: planned orders a buyer or a scheduler can place, in lots of each item.
+
+A node's lot (item_lots): orders are whole multiples of `multiple` (the item's order_multiple
+rounded up to its unit's step, else the step itself: 1 unit, or 0.001 of a continuous unit),
+and at least `minimum` (min_order_qty rounded up to a multiple; one multiple without it).
+Min 25 in multiples of 10 means orders of 30, 40, ...
+
+Two ways to honour them (SupplySettings.lot_sizing):
+
+- "round" (the default; it holds at 10,000 nodes x 18 months, benchmarks/README.md): the LP
+  is solved continuous, then round_to_lots walks the months in order and orders, per node, the
+  LP's cumulative plan not yet covered, rounded up to a lot; nothing is ordered while less
+  than QTY_TOLERANCE is missing. Repair, where the rounded orders of a month load a work
+  centre beyond its cap — its available hours, or the LP's own hours where the LP planned
+  overtime (never beyond the allowed share): rounding buys no overtime the LP did not — the
+  orders of the nodes on that centre are rounded down instead (to the largest lot within what
+  is missing, or 0), further down one multiple at a time while it is still over, then rounded
+  up again one node at a time (highest unit_price first) wherever every centre the node loads
+  has room. What a month leaves uncovered is carried into the next month's need. Orders only
+  fall in months the LP may plan (lead time), so lead times hold; capacity holds by the
+  repair. (Letting rounding use all the allowed overtime instead cost the same on the
+  benchmark company at 1,000 nodes, with 3.5 times the overtime hours.)
+- "mip": the planned columns of the program count lots (integers; semi-integers from the
+  minimum), so HiGHS solves a mixed-integer program. Exact, but it does not hold at scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sop_pipeline.supply.units import QTY_TOLERANCE, ceil_to_step
+
+LOT_SIZING = ("round", "mip")
+_HOURS_TOLERANCE = 1e-6  # hours: capacity sums carry float noise below this
+_NOISE = 1e-6  # of a multiple: within this of a whole number of multiples is that number
+
+
+@dataclass(frozen=True)
+class Lots:
+    """Per node: the order multiple and the smallest order (a multiple of it), in units."""
+
+    multiple: np.ndarray
+    minimum: np.ndarray
+
+    def up(self, need: np.ndarray) -> np.ndarray:
+        """The smallest lot covering `need` (0 where less than QTY_TOLERANCE is needed)."""
+        lots = np.ceil(need / self.multiple - _NOISE) * self.multiple
+        return np.where(need > QTY_TOLERANCE, np.maximum(lots, self.minimum), 0.0)
+
+    def down(self, need: np.ndarray) -> np.ndarray:
+        """The largest lot within `need`, or 0 where it is below the minimum."""
+        lots = np.floor(need / self.multiple + _NOISE) * self.multiple
+        return np.where(lots >= self.minimum - QTY_TOLERANCE, lots, 0.0)
+
+
+def item_lots(step: np.ndarray, min_order_qty: np.ndarray, order_multiple: np.ndarray) -> Lots:
+    """Lots from the items' optional columns (NaN: none) and their unit's step."""
+    multiple = np.where(order_multiple > 0, ceil_to_step(np.nan_to_num(order_multiple), step),
+                        step)
+    multiple = np.maximum(multiple, step)
+    minimum = np.where(min_order_qty > 0,
+                       np.ceil(np.nan_to_num(min_order_qty) / multiple - 1e-9) * multiple,
+                       multiple)
+    return Lots(multiple=multiple, minimum=np.maximum(minimum, multiple).round(3))
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Routing steps (node, centre, hours per unit) and each centre's hours cap per month."""
+
+    node: np.ndarray
+    centre: np.ndarray
+    hours: np.ndarray
+    cap: np.ndarray  # (centres, months): the hours the orders may load
+
+    def load(self, orders: np.ndarray) -> np.ndarray:
+        """Hours per centre of one month's orders (per node)."""
+        return np.bincount(self.centre, weights=self.hours * orders[self.node],
+                           minlength=self.cap.shape[0])
+
+
+def round_to_lots(
+    planned: np.ndarray, lots: Lots, allowed: np.ndarray, routing: Routing,
+    unit_price: np.ndarray,
+) -> np.ndarray:
+    """The LP's continuous plan (nodes x months) as lots, month by month (module doc)."""
+    target = np.cumsum(planned, axis=1)
+    ordered = np.zeros_like(planned)
+    covered = np.zeros(planned.shape[0])
+    priority = np.argsort(-unit_price, kind="stable")
+    for month in range(planned.shape[1]):
+        need = target[:, month] - covered
+        up = np.where(allowed[:, month], lots.up(need), 0.0)
+        orders = up
+        if len(routing.node):
+            orders = _fit_capacity(up, np.minimum(lots.down(need), up), lots, routing, month,
+                                   priority)
+        ordered[:, month] = orders
+        covered += orders
+    return ordered
+
+
+def _fit_capacity(
+    up: np.ndarray, down: np.ndarray, lots: Lots, routing: Routing, month: int,
+    priority: np.ndarray,
+) -> np.ndarray:
+    """Orders within every centre's cap: rounded down on overloaded centres, cut one multiple
+    at a time while still over, rounded back up where room is left."""
+    cap = routing.cap[:, month] + _HOURS_TOLERANCE
+    over = routing.load(up) > cap
+    if not over.any():
+        return up
+    orders = np.where(_on_centres(routing, over, len(up)), down, up)
+    while (over := routing.load(orders) > cap).any():
+        cut = _on_centres(routing, over, len(up)) & (orders > 0)
+        if not cut.any():  # the overload comes from nothing this month can change
+            break
+        orders = np.where(cut, lots.down(orders - lots.multiple), orders)
+    return _round_back_up(orders, up, routing, cap, priority)
+
+
+def _on_centres(routing: Routing, centres: np.ndarray, nodes: int) -> np.ndarray:
+    """Nodes with a routing step on one of `centres` (a bool per centre)."""
+    marked = np.zeros(nodes, dtype=bool)
+    marked[routing.node[centres[routing.centre]]] = True
+    return marked
+
+
+def _round_back_up(
+    orders: np.ndarray, up: np.ndarray, routing: Routing, cap: np.ndarray,
+    priority: np.ndarray,
+) -> np.ndarray:
+    """Give nodes cut below their rounded-up order that order back, highest price first,
+    wherever every centre they load keeps within its cap."""
+    hours = routing.load(orders)
+    cut = up > orders
+    for node in priority[cut[priority]]:
+        steps = routing.node == node
+        extra = np.bincount(routing.centre[steps],
+                            weights=routing.hours[steps] * (up[node] - orders[node]),
+                            minlength=len(cap))
+        if (hours + extra <= cap).all():
+            hours += extra
+            orders[node] = up[node]
+    return orders
