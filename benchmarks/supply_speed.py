@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.supply.lots import LOT_SIZING
 from sop_pipeline.supply.plan import SupplySettings, plan_supply
 from sop_pipeline.supply.units import QTY_TOLERANCE
 
@@ -61,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cpu count {os.cpu_count()}; HiGHS solver option: {args.solver}; "
           f"peak RSS before planning: {_peak_mib():.0f} MiB")
 
-    settings = SupplySettings(solver=args.solver, time_limit_seconds=args.time_limit,
-                              lot_sizing=args.lot_sizing)
+    settings = SupplySettings(solver=args.solver, time_limit_seconds=args.time_limit)
     started = time.perf_counter()
     result = plan_supply(company.demand, company.items, company.opening,
                          company.scheduled_receipts, company.routings, company.capacity,
@@ -74,13 +72,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{stats['nonzeros']} nonzeros, in {stats['lps']} LPs (largest: "
           f"{stats['largest_lp_nodes']} nodes linked through shared work centres)")
     print(f"build: {stats['build_seconds']:.1f} s (validation, arrays, sparse matrix)")
-    gap = f", largest MIP gap {stats['mip_gap']:.2%}" if "mip_gap" in stats else ""
     print(f"solve: {stats['solve_seconds']:.1f} s (HiGHS status {stats['status']}, "
-          f"objective {stats['objective']:.6g}{gap})")
-    if "lot_sizing_seconds" in stats:
-        print(f"lot sizing (round + repair): {stats['lot_sizing_seconds']:.1f} s")
+          f"objective {stats['objective']:.6g})")
+    print(f"lot sizing (round + repair): {stats['lot_sizing_seconds']:.1f} s")
     print(f"plan_supply total: {total_seconds:.1f} s (build + solve + lot sizing + result "
-          f"tables; lot_sizing {args.lot_sizing})")
+          "tables)")
     _print_plan_figures(result.plan, result.load)
     _print_lot_figures(result.plan, company.items)
     print(f"peak memory (ru_maxrss, this process; tracemalloc off): {_peak_mib():.0f} MiB")
@@ -236,8 +232,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="HiGHS solver option: choose, simplex, ipm, pdlp")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="HiGHS time limit in seconds (default: none)")
-    parser.add_argument("--lot-sizing", choices=LOT_SIZING, default=SupplySettings().lot_sizing,
-                        help="round (LP, then lots with a repair) or mip")
     return parser
 
 

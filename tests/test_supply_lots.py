@@ -176,9 +176,3 @@ def test_bad_lot_sizes_name_the_table_column_and_rows(column, value, what):
         plan(demand, items, capacity_rows([100]), routings=routing([("A", "W1", 1.0)]))
     message = str(error.value)
     assert f"items.{column}: 1 row(s) {what}" in message and "sku=A" in message
-
-
-def test_unknown_lot_sizing_is_a_settings_error():
-    with pytest.raises(SupplyPlanError, match="lot_sizing"):
-        plan(demand_rows("A", [5]), [item("A")], capacity_rows([10]),
-             settings=SupplySettings(lot_sizing="exact"))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_starts
-from sop_pipeline.supply.lots import LOT_SIZING, Lots, item_lots
+from sop_pipeline.supply.lots import Lots, item_lots
 from sop_pipeline.supply.units import ceil_to_step, cumulative_round, quantity_step
 from sop_pipeline.tables import SERIES_KEY
 
@@ -34,7 +34,6 @@ class SupplySettings:
     planned_unit_cost: float = 1e-4  # per planned unit: a tie-breaker, not a real cost
     time_limit_seconds: float | None = None  # on the solve time of all LPs; None: no limit
     solver: str = "choose"  # HiGHS 'solver' option: choose, simplex, ipm, pdlp
-    lot_sizing: str = "round"  # round: LP, then lots and a repair; mip (supply.lots)
     currency: str = "EUR"  # of the items' unit_cost and unit_price, hence of every money figure
 
 
@@ -230,9 +229,6 @@ def check_settings(settings: SupplySettings) -> None:
     bad = {name: value for name, value in rates.items() if not np.isfinite(value) or value < 0}
     if bad:
         raise SupplyPlanError(f"SupplySettings: {bad} must be finite and >= 0.")
-    if settings.lot_sizing not in LOT_SIZING:
-        raise SupplyPlanError(
-            f"SupplySettings.lot_sizing must be one of {LOT_SIZING}, got {settings.lot_sizing!r}.")
 
 
 def check_inputs(

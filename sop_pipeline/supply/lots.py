@@ -5,23 +5,22 @@ rounded up to its unit's step, else the step itself: 1 unit, or 0.001 of a conti
 and at least `minimum` (min_order_qty rounded up to a multiple; one multiple without it).
 Min 25 in multiples of 10 means orders of 30, 40, ...
 
-Two ways to honour them (SupplySettings.lot_sizing):
+The LP is solved continuous; then round_to_lots walks the months in order and orders, per
+node, the LP's cumulative plan not yet covered, rounded up to a lot; nothing is ordered while
+less than QTY_TOLERANCE is missing. Repair, where the rounded orders of a month load a work
+centre beyond its cap — its available hours, or the LP's own hours where the LP planned
+overtime (never beyond the allowed share): rounding buys no overtime the LP did not — the
+orders of the nodes on that centre are rounded down instead (to the largest lot within what is
+missing, or 0), further down one multiple at a time while it is still over, then rounded up
+again one node at a time (highest unit_price first) wherever every centre the node loads has
+room. What a month leaves uncovered is carried into the next month's need. Orders only fall in
+months the LP may plan (lead time), so lead times hold; capacity holds by the repair. (Letting
+rounding use all the allowed overtime instead cost the same on the benchmark company at 1,000
+nodes, with 3.5 times the overtime hours.)
 
-- "round" (the default; it holds at 10,000 nodes x 18 months, benchmarks/README.md): the LP
-  is solved continuous, then round_to_lots walks the months in order and orders, per node, the
-  LP's cumulative plan not yet covered, rounded up to a lot; nothing is ordered while less
-  than QTY_TOLERANCE is missing. Repair, where the rounded orders of a month load a work
-  centre beyond its cap — its available hours, or the LP's own hours where the LP planned
-  overtime (never beyond the allowed share): rounding buys no overtime the LP did not — the
-  orders of the nodes on that centre are rounded down instead (to the largest lot within what
-  is missing, or 0), further down one multiple at a time while it is still over, then rounded
-  up again one node at a time (highest unit_price first) wherever every centre the node loads
-  has room. What a month leaves uncovered is carried into the next month's need. Orders only
-  fall in months the LP may plan (lead time), so lead times hold; capacity holds by the
-  repair. (Letting rounding use all the allowed overtime instead cost the same on the
-  benchmark company at 1,000 nodes, with 3.5 times the overtime hours.)
-- "mip": the planned columns of the program count lots (integers; semi-integers from the
-  minimum), so HiGHS solves a mixed-integer program. Exact, but it does not hold at scale.
+This holds at 10,000 nodes x 18 months (0.2 s). A mixed-integer program with lots as integer
+variables was measured and dropped: it did not close its gap at 100 nodes
+(benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ import numpy as np
 
 from sop_pipeline.supply.units import QTY_TOLERANCE, ceil_to_step
 
-LOT_SIZING = ("round", "mip")
 _HOURS_TOLERANCE = 1e-6  # hours: capacity sums carry float noise below this
 _NOISE = 1e-6  # of a multiple: within this of a whole number of multiples is that number
 

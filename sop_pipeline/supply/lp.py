@@ -22,7 +22,6 @@ from sop_pipeline.supply.lots import Lots
 CHUNK_NODES = 1000  # independent nodes per LP
 DECIMALS = 6  # solver noise below 1e-6 units or hours is rounded away
 INF = highspy.kHighsInf
-MIP_REL_GAP = 1e-3  # lot_sizing "mip": stop within 0.1 % of the optimum
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,6 @@ class Lp:
     offset: float  # the shortfall cost when no safety stock is held, a constant
     stock_at: int
     unmet_at: int
-    lot_scale: np.ndarray  # (nodes,) units per planned column: 1, or the order multiple (mip)
-    integrality: np.ndarray | None  # HighsVarType per column for a MIP, None for an LP
 
 
 def _build_lp(network: Network, settings: SupplySettings) -> Lp:
@@ -48,8 +45,6 @@ def _build_lp(network: Network, settings: SupplySettings) -> Lp:
     Stock is split I = a + b with 0 <= a <= safety stock (nodes with safety stock only): the
     shortfall s = SS - a costs the rate, i.e. a constant minus the rate per unit of a. At the
     optimum a = min(I, SS), the same as s >= SS - I, s >= 0, but with bounds instead of rows.
-    With lot_sizing "mip" a column of x counts order multiples (an integer, or a semi-integer
-    from the minimum order); otherwise it is the planned quantity itself.
     """
     nodes, months = network.demand.shape
     cells = nodes * months
@@ -61,55 +56,36 @@ def _build_lp(network: Network, settings: SupplySettings) -> Lp:
     holding = settings.holding_cost_rate * unit_cost
     shortfall = settings.safety_shortfall_rate * unit_cost[safe]
 
-    mip = settings.lot_sizing == "mip"
-    scale = network.lots.multiple if mip else np.ones(nodes)
     cost = np.concatenate([
-        settings.planned_unit_cost * scale[node_of],
+        np.full(cells, settings.planned_unit_cost),
         holding[node_of],
         lost_sale_cost(network, settings).ravel(),
         np.repeat(holding[safe] - shortfall, months),
         np.full(len(network.centres) * months, settings.overtime_cost_per_hour),
     ])
     col_upper = np.concatenate([
-        np.where(network.allowed.ravel(), _planned_upper(network, scale, mip)[node_of], 0.0),
+        np.where(network.allowed.ravel(), INF, 0.0),
         np.full(cells, INF),
         network.demand.ravel(),
         np.repeat(network.safety[safe], months),
         settings.overtime_share * network.available.ravel(),
     ])
-    balance = _balance_rows(network, stock_at, unmet_at, safe, safe_at, scale)
-    load = _capacity_rows(network, cells, over_at, scale)
+    balance = _balance_rows(network, stock_at, unmet_at, safe, safe_at)
+    load = _capacity_rows(network, cells, over_at)
     rows, cols, values, row_lower, row_upper = (
         np.concatenate(part) for part in zip(balance, load, strict=True))
     matrix = sparse.csc_array((values, (rows, cols)), shape=(len(row_lower), len(cost)))
     matrix.sort_indices()
     offset = float(months * (shortfall * network.safety[safe]).sum())
-    col_lower = np.zeros(len(cost))
-    integrality = None
-    if mip:
-        col_lower[:cells] = np.where(network.allowed.ravel(),
-                                     (network.lots.minimum / scale)[node_of], 0.0)
-        integrality = np.full(len(cost), highspy.HighsVarType.kContinuous)
-        integrality[:cells] = highspy.HighsVarType.kSemiInteger
-    return Lp(cost, col_lower, col_upper, row_lower, row_upper, matrix, offset, stock_at,
-              unmet_at, scale, integrality)
-
-
-def _planned_upper(network: Network, scale: np.ndarray, mip: bool) -> np.ndarray:
-    """Upper bound of a planned column: none for an LP; for a MIP's semi-integers (which
-    need one) the lots covering all demand, safety stock and a minimum order."""
-    if not mip:
-        return np.full(len(scale), INF)
-    need = network.demand.sum(axis=1) + network.safety + network.lots.minimum
-    return np.ceil(need / scale)
+    return Lp(cost, np.zeros(len(cost)), col_upper, row_lower, row_upper, matrix, offset,
+              stock_at, unmet_at)
 
 
 def _balance_rows(
-    network: Network, stock_at: int, unmet_at: int, safe: np.ndarray, safe_at: int,
-    scale: np.ndarray,
+    network: Network, stock_at: int, unmet_at: int, safe: np.ndarray, safe_at: int
 ) -> tuple[np.ndarray, ...]:
-    """I[t] - I[t-1] - scale x[t] - u[t] = receipts[t] - d[t] (+ opening in the first month),
-    where I = b (+ a for nodes with safety stock)."""
+    """I[t] - I[t-1] - x[t] - u[t] = receipts[t] - d[t] (+ opening in the first month), where
+    I = b (+ a for nodes with safety stock)."""
     nodes, months = network.demand.shape
     cell = np.arange(nodes * months)
     safe_cell = (safe[:, None] * months + np.arange(months)).ravel()
@@ -121,14 +97,12 @@ def _balance_rows(
     rows = np.concatenate([stock_cell, stock_cell[carried] + 1, cell, cell])
     cols = np.concatenate([stock, stock[carried], cell, unmet_at + cell])
     values = np.concatenate([np.ones(len(stock)), -np.ones(carried.sum()),
-                             -scale[cell // months], -np.ones(len(cell))])
+                             -np.ones(2 * len(cell))])
     return rows, cols, values, rhs.ravel(), rhs.ravel()
 
 
-def _capacity_rows(
-    network: Network, row_at: int, over_at: int, scale: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """sum of scale x[t] x hours_per_unit - o[t] <= available[t], per centre and month."""
+def _capacity_rows(network: Network, row_at: int, over_at: int) -> tuple[np.ndarray, ...]:
+    """sum of x[t] x hours_per_unit - o[t] <= available[t], per work centre and month."""
     months = network.demand.shape[1]
     month = np.arange(months)
     centre_month = np.arange(len(network.centres) * months)
@@ -138,9 +112,8 @@ def _capacity_rows(
     ])
     cols = np.concatenate([(network.routing_node[:, None] * months + month).ravel(),
                            over_at + centre_month])
-    values = np.concatenate([
-        np.repeat(network.routing_hours * scale[network.routing_node], months),
-        -np.ones(len(centre_month))])
+    values = np.concatenate([np.repeat(network.routing_hours, months),
+                             -np.ones(len(centre_month))])
     upper = network.available.ravel()
     return rows, cols, values, np.full(len(upper), -INF), upper
 
@@ -199,8 +172,6 @@ def solve_groups(
         stats["solve_seconds"] += solve["seconds"]
         stats["objective"] += solve["objective"]
         stats["status"] = solve["status"]
-        if "mip_gap" in solve:
-            stats["mip_gap"] = max(stats.get("mip_gap", 0.0), solve["mip_gap"])
     return planned, unmet, {**stats, "lps": len(groups),
                             "largest_lp_nodes": max(len(group) for group in groups)}
 
@@ -267,25 +238,18 @@ def _solve(
     highs.setOptionValue("solver", settings.solver)
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
-    if lp.integrality is not None:
-        highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     if highs.passModel(_highs_lp(lp)) == highspy.HighsStatus.kError:
         raise SupplyPlanError("HiGHS rejected the supply LP (passModel returned an error).")
     started = time.perf_counter()
     highs.run()
     seconds = time.perf_counter() - started
-    status, info = highs.getModelStatus(), highs.getInfo()
-    # a MIP stopped by its time limit keeps its best plan, with the gap it reached
-    feasible_mip = (lp.integrality is not None and status == highspy.HighsModelStatus.kTimeLimit
-                    and info.primal_solution_status == 2)  # kSolutionStatusFeasible
-    if status != highspy.HighsModelStatus.kOptimal and not feasible_mip:
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
         raise SupplyPlanError(_status_message(highs, status, seconds))
     values = np.asarray(highs.getSolution().col_value, dtype=float)
-    stats = {"seconds": seconds, "objective": float(info.objective_function_value),
-             "status": highs.modelStatusToString(status)}
-    if lp.integrality is not None:
-        stats["mip_gap"] = float(info.mip_gap)
-    return values, stats
+    return values, {"seconds": seconds,
+                    "objective": float(highs.getInfo().objective_function_value),
+                    "status": highs.modelStatusToString(status)}
 
 
 def _highs_lp(lp: Lp) -> highspy.HighsLp:
@@ -300,8 +264,6 @@ def _highs_lp(lp: Lp) -> highspy.HighsLp:
     model.a_matrix_.start_ = lp.matrix.indptr.astype(np.int32)
     model.a_matrix_.index_ = lp.matrix.indices.astype(np.int32)
     model.a_matrix_.value_ = lp.matrix.data.astype(float)
-    if lp.integrality is not None:
-        model.integrality_ = list(lp.integrality)
     return model
 
 
@@ -348,8 +310,7 @@ def _discard_highs_banner() -> None:
 def clean_solution(values: np.ndarray, lp: Lp, network: Network) -> tuple[np.ndarray, np.ndarray]:
     """Planned receipts and lost demand per node x month, rounded to 1e-6 and within bounds."""
     shape = network.demand.shape
-    planned = values[: lp.stock_at].reshape(shape) * lp.lot_scale[:, None]
-    planned = np.clip(planned.round(DECIMALS), 0.0, None)
+    planned = np.clip(values[: lp.stock_at].round(DECIMALS), 0.0, None).reshape(shape)
     planned[~network.allowed] = 0.0
     unmet = values[lp.unmet_at : lp.unmet_at + planned.size].round(DECIMALS).reshape(shape)
     return planned, np.clip(unmet, 0.0, network.demand)

@@ -16,16 +16,20 @@ The model, per node n = (sku, location_id) and horizon month t (quantities in un
   with 45 days arrives 2026-11-15: nothing in October, November on. Demand before then can
   only be met from stock and scheduled receipts.
 - objective, minimised, per unit and month: holding_cost_rate x unit_cost per unit of closing
-  stock; lost_sales_penalty x unit_price + unit_cost x (1 + (holding_cost_rate +
-  safety_shortfall_rate) x horizon months) per unit lost, so a lost sale always costs more
-  than holding a unit or missing it from safety stock for the whole horizon (the plan builds
-  ahead of a capacity shortfall, and uses safety stock, before it loses a sale);
+  stock; per unit lost in month t, lost_sales_penalty x unit_price + unit_cost x (1 +
+  (holding_cost_rate + safety_shortfall_rate) x (horizon months + months left from t)) +
+  planned_unit_cost x months left, so a lost sale always costs more than holding a unit or
+  missing it from safety stock for the whole horizon (the plan builds ahead of a capacity
+  shortfall before it loses a sale), and an earlier lost sale costs more than a later one by
+  more than a unit costs to keep for the month between: demand is served in time order and
+  safety stock is used before a sale is lost (no month loses a sale and closes with stock);
   overtime_cost_per_hour per overtime hour; safety_shortfall_rate x unit_cost per unit below
   safety stock; planned_unit_cost per planned unit (a tie-breaker: nothing is planned that no
   demand or safety stock needs, even for items with unit_cost 0).
 
 Defaults (SupplySettings): holding_cost_rate 0.02, lost_sales_penalty 1.0, overtime_share 0.1,
-overtime_cost_per_hour 60.0, safety_shortfall_rate 0.25, planned_unit_cost 1e-4, no time limit.
+overtime_cost_per_hour 60.0, safety_shortfall_rate 0.25, planned_unit_cost 1e-4, no time limit,
+currency EUR.
 
 Solving: nodes that share no work centre cannot affect each other, so each group of nodes
 linked through shared centres is one LP and nodes that load no centre (buy skus, make skus
@@ -35,8 +39,11 @@ with shortfall s = safety stock - a: the same optimum as the rows s >= SS - I, a
 
 Inputs are summed per key (demand, opening, scheduled receipts); demand outside the horizon
 is ignored; scheduled receipts due before the first horizon month (late) count in the first
-month, those after the horizon are ignored. The result is cleaned of solver noise (rounded to
-1e-6, clipped at 0; lost sales absorb what remains) and its stock balances close on every row.
+month, those after the horizon are ignored. Demand is rounded cumulatively to the unit's step
+and safety stock up to it (sop_pipeline.supply.units). The LP's planned quantities become lots
+(min_order_qty, order_multiple; sop_pipeline.supply.lots), then each month serves what its
+stock and receipts allow, in time order as the LP does, and loses the rest: stock balances
+close on every row, and sop_pipeline.supply.checks verifies the plan's invariants.
 """
 
 from __future__ import annotations
@@ -134,12 +141,11 @@ def plan_supply(
     prepared_seconds = time.perf_counter() - started
     planned, _, stats = solve_groups(network, settings)
     stats["build_seconds"] += prepared_seconds
-    if settings.lot_sizing == "round":
-        started = time.perf_counter()
-        planned = round_to_lots(planned, network.lots, network.allowed,
-                                _routing(network, planned, settings),
-                                network.nodes["unit_price"].to_numpy())
-        stats["lot_sizing_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    planned = round_to_lots(planned, network.lots, network.allowed,
+                            _routing(network, planned, settings),
+                            network.nodes["unit_price"].to_numpy())
+    stats["lot_sizing_seconds"] = time.perf_counter() - started
     plan, load = _plan_table(network, planned), _load_table(network, planned, capacity_hours)
     problems = plan_problems(plan, load, items, cycle_month, settings.overtime_share)
     return SupplyPlan(plan, load, stats, tuple(problems))
