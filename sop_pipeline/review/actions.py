@@ -137,33 +137,38 @@ def reschedule_alerts(
     lines = open_orders.merge(prices, on="sku", how="left").assign(
         receipt_month=lambda frame: pd.to_datetime(frame["receipt_month"]),
         due_date=lambda frame: pd.to_datetime(frame["due_date"]),
-        quantity=lambda frame: frame["quantity"].astype(float))
+        quantity=lambda frame: frame["quantity"].astype(float),
+    ).sort_values([*SERIES_KEY, "receipt_month", "due_date"], kind="stable")
+    by_series: dict[tuple, list[Any]] = {}
+    for line in lines.itertuples(index=False):  # one pass; the loop below stays in numpy
+        by_series.setdefault((line.sku, line.location_id), []).append(line)
     stock = (inventory.assign(month=pd.to_datetime(inventory["month"]))
              .merge(lines[SERIES_KEY].drop_duplicates(), on=SERIES_KEY)  # series with lines
-             .sort_values([*SERIES_KEY, "month"]))
-    by_series = lines.groupby(SERIES_KEY, sort=False)
+             .sort_values([*SERIES_KEY, "month"], ignore_index=True))
+    columns = {name: (stock[name].to_numpy(dtype=float) if name in stock.columns
+                      else np.zeros(len(stock)))
+               for name in ("closing_qty", "unmet_qty", "safety_stock_qty")}
+    months = stock["month"].to_numpy()
     high_until = horizon_months(cutoff, EXPEDITE_HIGH_MONTHS + 1)[-1]
     alerts: list[dict[str, object]] = []
-    for key, series in stock.groupby(SERIES_KEY, sort=True):
-        series_lines = by_series.get_group(key)
-        expedited = _expedite(series, series_lines, high_until, currency)
+    for key, rows in sorted(stock.groupby(SERIES_KEY, sort=False).indices.items()):
+        series = {name: values[rows] for name, values in columns.items()}
+        series_lines = by_series[key]
+        expedited = _expedite(months[rows], series, series_lines, high_until, currency)
         alerts += expedited
-        rest = series_lines[~_entities(series_lines).isin([a["entity"] for a in expedited])]
-        alerts += _push_out_or_cancel(series, rest, currency)
+        moved = {alert["entity"] for alert in expedited}
+        rest = [line for line in series_lines if _entity(line) not in moved]
+        alerts += _push_out_or_cancel(months[rows], series, rest, currency)
     return alerts
 
 
-def _expedite(series: pd.DataFrame, lines: pd.DataFrame, high_until: pd.Timestamp,
-              currency: str) -> list[dict[str, object]]:
-    """Lines arriving after a month that loses demand, earliest receipt first."""
-    months = series["month"].to_numpy()
-    closing = series["closing_qty"].to_numpy(dtype=float)
-    unmet = (series["unmet_qty"].to_numpy(dtype=float) if "unmet_qty" in series.columns
-             else np.zeros(len(closing)))
-    lost = np.maximum(unmet, -closing)
+def _expedite(months: np.ndarray, series: dict[str, np.ndarray], lines: list[Any],
+              high_until: pd.Timestamp, currency: str) -> list[dict[str, object]]:
+    """Lines (earliest receipt first) arriving after a month that loses demand."""
+    lost = np.maximum(series["unmet_qty"], -series["closing_qty"])
     lost = np.where(lost > QTY_TOLERANCE, lost, 0.0)
     alerts = []
-    for line in lines.sort_values(["receipt_month", "due_date"]).itertuples(index=False):
+    for line in lines:
         before = np.flatnonzero((months < np.datetime64(line.receipt_month)) & (lost > 0))
         if before.size == 0:
             continue
@@ -173,7 +178,7 @@ def _expedite(series: pd.DataFrame, lines: pd.DataFrame, high_until: pd.Timestam
         alerts.append({
             "kind": "expedite",
             "severity": "high" if need < high_until else "medium",
-            "entity": order_entity(line.supply_type, line.order_id, line.line_no),
+            "entity": _entity(line),
             "month": need,
             "message": (
                 f"Expedite {_line_text(line)} to arrive by {need:%Y-%m-%d}: without it "
@@ -194,21 +199,19 @@ def _claim(lost: np.ndarray, months: np.ndarray, units: float) -> None:
         units -= taken
 
 
-def _push_out_or_cancel(series: pd.DataFrame, lines: pd.DataFrame, currency: str
-                        ) -> list[dict[str, object]]:
-    """Lines the stock does without from their receipt month on, latest receipt first."""
-    months = list(series["month"])
-    closing = series["closing_qty"].to_numpy(dtype=float).copy()
-    safety = (series["safety_stock_qty"].to_numpy(dtype=float)
-              if "safety_stock_qty" in series.columns else np.zeros(len(months)))
+def _push_out_or_cancel(months: np.ndarray, series: dict[str, np.ndarray], lines: list[Any],
+                        currency: str) -> list[dict[str, object]]:
+    """Lines (earliest receipt first) the stock does without from their receipt month on,
+    judged latest receipt first."""
+    closing, safety = series["closing_qty"].copy(), series["safety_stock_qty"]
     alerts = []
-    ordered = lines.sort_values(["receipt_month", "due_date"], ascending=False)
-    for line in ordered.itertuples(index=False):
-        if line.receipt_month not in months:
+    for line in reversed(lines):
+        at = np.flatnonzero(months == np.datetime64(line.receipt_month))
+        if at.size == 0:
             continue
-        start = months.index(line.receipt_month)
+        start = int(at[0])
         short = closing[start:] - line.quantity < safety[start:] - QTY_TOLERANCE
-        if short.size == 0 or short[0]:
+        if short[0]:
             continue  # needed in the month it arrives
         until = start + int(np.argmax(short)) if short.any() else len(months)
         closing[start:until] -= line.quantity
@@ -216,13 +219,13 @@ def _push_out_or_cancel(series: pd.DataFrame, lines: pd.DataFrame, currency: str
     return alerts
 
 
-def _move_alert(line: Any, months: list[pd.Timestamp], start: int, until: int,
+def _move_alert(line: Any, months: np.ndarray, start: int, until: int,
                 currency: str) -> dict[str, object]:
     """push_out to months[until], or cancel when not needed to the horizon's end."""
     value = line.quantity * line.unit_cost
     moved = float(until - start)
     if until < len(months):
-        target = months[until]
+        target = pd.Timestamp(months[until])
         kind, severity, threshold = "push_out", "low", 1.0
         message = (
             f"Push out {_line_text(line)} to {target:%Y-%m-%d}: stock stays at or above safety "
@@ -233,11 +236,11 @@ def _move_alert(line: Any, months: list[pd.Timestamp], start: int, until: int,
         kind, severity, threshold = "cancel", "medium", moved
         message = (
             f"Cancel {_line_text(line)}: stock stays at or above safety stock without it to "
-            f"the horizon's end ({months[-1]:%b %Y}); {money_text(value, currency)} of stock "
-            "not needed.")
+            f"the horizon's end ({pd.Timestamp(months[-1]):%b %Y}); "
+            f"{money_text(value, currency)} of stock not needed.")
     return {
         "kind": kind, "severity": severity,
-        "entity": order_entity(line.supply_type, line.order_id, line.line_no),
+        "entity": _entity(line),
         "month": line.receipt_month, "message": message, "value": moved,
         "threshold": threshold, "value_at_risk": value,
     }
@@ -250,8 +253,5 @@ def _line_text(line: Any) -> str:
             f"{line.due_date:%Y-%m-%d})")
 
 
-def _entities(lines: pd.DataFrame) -> pd.Series:
-    return pd.Series([order_entity(t, o, n) for t, o, n in zip(
-        lines["supply_type"], lines["order_id"], lines["line_no"], strict=True)],
-        index=lines.index, dtype=object)
-
+def _entity(line: Any) -> str:
+    return order_entity(line.supply_type, line.order_id, line.line_no)
