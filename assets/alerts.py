@@ -13,12 +13,13 @@ from sop_pipeline.review.stage import alerts_stage
 @asset(
     deps=[AssetKey("inventory_projection"), AssetKey("capacity_plan"),
           AssetKey("supply_plan"), AssetKey("consensus_demand"), AssetKey("forecast_accuracy"),
+          AssetKey("decision_log"), AssetKey("plan_version"), AssetKey("scenario_kpis"),
           *model_keys("fct_supply_orders", "dim_items", "dim_routings")],
     group_name="alerts", **PLANNING,
     description="Stockouts, stock below safety or in excess, overloaded work centres, late "
-                "purchase orders, slow suppliers, biased forecasts and the orders to release, "
-                "expedite, push out or cancel, one sentence each, ordered by severity then "
-                "value at risk.",
+                "purchase orders, slow suppliers, biased forecasts, the orders to release, "
+                "expedite, push out or cancel and the decisions past their due month, one "
+                "sentence each, ordered by severity then value at risk.",
 )
 def alerts(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:

@@ -4,7 +4,7 @@ from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from assets.partitions import cycle_partitions
 
-PLANNING_GROUPS = ("demand", "supply", "variance", "alerts", "report")
+PLANNING_GROUPS = ("demand", "supply", "scenarios", "variance", "alerts", "report")
 
 # One DuckDB file allows one writer: every step runs in one process, one after another.
 monthly_cycle_job = define_asset_job(

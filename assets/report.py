@@ -37,9 +37,11 @@ def cycle_summary(context: AssetExecutionContext, sop: SopSettings):
 @asset(
     deps=[AssetKey("cycle_summary"), *PLANNING_TABLES], group_name="report",
     **{**PLANNING, "kinds": {"html", "plotly"}},
-    description="The S&OP pack: one self-contained HTML report of the cycle for the S&OP "
-                "meeting (demand, capacity, inventory risk, gap to budget, forecast waterfall, "
-                "top alerts).",
+    description="The S&OP pack: one self-contained HTML report of the cycle the S&OP "
+                "meeting decides from (decisions, scenarios side by side, the adopted plan in "
+                "money, budget gap, demand and what changed, assumptions, supply vs demand, "
+                "capacity, inventory risk, plan vs actual, forecast waterfall and value "
+                "added, top alerts).",
     check_specs=[AssetCheckSpec("pack_is_complete", asset="sop_pack",
                                 description="Every section is present, every chart has data, "
                                             "nothing is loaded from the network.")],
@@ -47,7 +49,8 @@ def cycle_summary(context: AssetExecutionContext, sop: SopSettings):
 def sop_pack(context: AssetExecutionContext, sop: SopSettings):
     cycle_month = cycle_of(context)
     with sop.connect() as con:
-        path = write_pack(con, cycle_month, sop.warehouse_path())
+        path = write_pack(con, cycle_month, sop.warehouse_path(),
+                          service_level=sop.service_level)
     problems = pack_problems(path.read_text())
     context.log.info(f"S&OP pack of {context.partition_key}: {path}")
     yield MaterializeResult(metadata={

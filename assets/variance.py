@@ -1,13 +1,26 @@
-"""Variance stage: last month's forecasts and supply plan against what happened, and the gap
-to budget."""
+"""Variance stage: last month's forecasts and supply plan against what happened, the value each
+demand step added, the plan's drift since last cycle and the gap to budget."""
 
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, asset, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
 
 from assets.dbt import model_keys
-from assets.planning import PLANNING, cycle_of, write_cycle_table
+from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
-from sop_pipeline.review.stage import budget_stage, plan_variance_stage, variance_stage
+from sop_pipeline.review.stage import (
+    budget_stage,
+    fva_stairstep_stage,
+    plan_drift_stage,
+    plan_variance_stage,
+    variance_stage,
+)
 from sop_pipeline.tables import OUTPUT_TABLES
 
 
@@ -65,4 +78,43 @@ def variance_budget(context: AssetExecutionContext, sop: SopSettings):
         return write_cycle_table(
             con, context, "variance_budget", rows,
             gap_value_horizon=float(rows.loc[rows["basis"] == "consensus", "gap_value"].sum()),
+        )
+
+
+@asset(
+    # Reads consensus rows of earlier cycles, like the waterfall: run cycles in order.
+    deps=[AssetKey("consensus_demand"), AssetKey("demand_forecast"),
+          *model_keys("fct_monthly_demand")],
+    group_name="variance", **PLANNING,
+    description=OUTPUT_TABLES["variance_fva_stairstep"].description,
+)
+def variance_fva_stairstep(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        rows = fva_stairstep_stage(con, cycle_of(context))
+        lag_1 = rows[(rows["family"] == "all") & (rows["lag"] == 1)]
+        steps = lag_1[lag_1["author"] == "all"]
+        return write_cycle_table(
+            con, context, "variance_fva_stairstep", rows,
+            stairstep_lag_1=MetadataValue.md(markdown_table(
+                steps[["step", "forecast_qty", "actual_qty", "wape", "bias", "fva"]])),
+            overrides_by_author_lag_1=MetadataValue.md(markdown_table(
+                lag_1.loc[lag_1["author"] != "all", ["author", "series", "wape", "fva"]])),
+        )
+
+
+@asset(
+    deps=[AssetKey("consensus_demand")], group_name="variance", **PLANNING,
+    description=OUTPUT_TABLES["variance_plan_drift"].description,
+)
+def variance_plan_drift(context: AssetExecutionContext, sop: SopSettings):
+    with sop.connect() as con:
+        rows = plan_drift_stage(con, cycle_of(context))
+        families = rows[rows["family"] != "all"]
+        largest = families.loc[families["change_value"].abs().sort_values(
+            ascending=False).index[:5]]
+        return write_cycle_table(
+            con, context, "variance_plan_drift", rows,
+            change_value=float(rows.loc[rows["family"] == "all", "change_value"].sum()),
+            largest_drift=MetadataValue.md(markdown_table(
+                largest[["family", "month", "previous_qty", "consensus_qty", "change_value"]])),
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sop_pipeline.tables import OUTPUT_TABLES, OutputTable
+from sop_pipeline.tables import BASELINE, OUTPUT_TABLES, OutputTable
 
 DB_NAME = "sop.duckdb"
 
@@ -58,12 +58,24 @@ def output_relation(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return f"(SELECT {columns} LIMIT 0) AS {name}"
 
 
-def cycle_rows(con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp
-               ) -> pd.DataFrame:
-    """One cycle's rows of planning table `name`, without the cycle_month column."""
-    return query(
-        con, f"SELECT * EXCLUDE (cycle_month) FROM {output_relation(con, name)} "
-             "WHERE cycle_month = ?", [pd.Timestamp(cycle_month).date()])
+def cycle_rows(con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp,
+               scenario: str = BASELINE) -> pd.DataFrame:
+    """One cycle's rows of planning table `name`, without the cycle_month column; of one
+    scenario (the baseline unless told), without the scenario column, in a table of them."""
+    params: list = [pd.Timestamp(cycle_month).date()]
+    exclude, where = "cycle_month", ""
+    if OUTPUT_TABLES[name].plans_scenarios:
+        exclude, where = "cycle_month, scenario", " AND scenario = ?"
+        params.append(scenario)
+    return query(con, f"SELECT * EXCLUDE ({exclude}) FROM {output_relation(con, name)} "
+                      f"WHERE cycle_month = ?{where}", params)
+
+
+def adopted_scenario(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> str:
+    """The scenario the cycle adopted as its plan (plan_version), else the baseline."""
+    adopted = query(con, f"SELECT scenario FROM {output_relation(con, 'plan_version')} "
+                         "WHERE cycle_month = ?", [pd.Timestamp(cycle_month).date()])
+    return str(adopted["scenario"].iloc[0]) if len(adopted) else BASELINE
 
 
 def ensure_output_table(con: duckdb.DuckDBPyConnection, table: OutputTable) -> None:
@@ -74,23 +86,34 @@ def ensure_output_table(con: duckdb.DuckDBPyConnection, table: OutputTable) -> N
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in table.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS main.{table.name} ({columns})")
     for name, sql_type, _ in table.columns:
-        con.execute(f"ALTER TABLE main.{table.name} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+        # rows of a version without scenarios were the baseline
+        default = f" DEFAULT '{BASELINE}'" if name == "scenario" else ""
+        con.execute(f"ALTER TABLE main.{table.name} ADD COLUMN IF NOT EXISTS {name} {sql_type}"
+                    f"{default}")
     con.execute(f"COMMENT ON TABLE main.{table.name} IS {_quote(_table_comment(table))}")
     for name, _, description in table.columns:
         con.execute(f"COMMENT ON COLUMN main.{table.name}.{name} IS {_quote(description)}")
 
 
 def replace_cycle_rows(
-    con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp, rows: pd.DataFrame
+    con: duckdb.DuckDBPyConnection, name: str, cycle_month: pd.Timestamp, rows: pd.DataFrame,
+    what_ifs: bool = False,
 ) -> int:
-    """Replace exactly one cycle's rows of a planning table, in one transaction."""
+    """Replace exactly one cycle's rows of a planning table, in one transaction. In a table
+    of scenarios, the rows replaced are the baseline's (rows without a scenario column are
+    the baseline), or with what_ifs every other scenario's (rows carry their scenario)."""
     table = OUTPUT_TABLES[name]
     ensure_output_table(con, table)
     cycle_date = pd.Timestamp(cycle_month).date()
+    scope = ""
+    if table.plans_scenarios:
+        if "scenario" not in rows.columns:
+            rows = rows.assign(scenario=BASELINE)
+        scope = f" AND scenario {'<>' if what_ifs else '='} '{BASELINE}'"
     frame = rows.assign(cycle_month=cycle_date)[table.column_names]
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM main.{name} WHERE cycle_month = ?", [cycle_date])
+        con.execute(f"DELETE FROM main.{name} WHERE cycle_month = ?{scope}", [cycle_date])
         con.register("_incoming", frame)
         con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM _incoming")
         con.unregister("_incoming")

@@ -97,7 +97,7 @@ def test_consensus_adds_pipeline_and_overrides_and_rolls_up(company):
         SELECT sum(c.consensus_qty * r.hours_per_unit) AS hours FROM main.consensus_demand c
         JOIN marts.dim_routings r USING (sku) WHERE c.cycle_month = DATE '2026-10-01'""")
     planned = _read(warehouse, "SELECT sum(required_hours) AS hours FROM main.capacity_plan "
-                               "WHERE cycle_month = DATE '2026-10-01'")
+                               "WHERE cycle_month = DATE '2026-10-01' AND scenario = 'baseline'")
     assert planned["hours"][0] == pytest.approx(required["hours"][0])
 
 

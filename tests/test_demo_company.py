@@ -49,7 +49,7 @@ def test_stock_balances_close_on_every_row(warehouse):
                - (projection["demand_qty"] - projection["unmet_qty"]) - projection["closing_qty"])
     assert balance.abs().max() < 1e-6
     # the projection agrees with the plan: same closing stock, same unmet demand
-    both = projection.merge(plan, on=["cycle_month", "sku", "location_id", "month"],
+    both = projection.merge(plan, on=["cycle_month", "scenario", "sku", "location_id", "month"],
                             suffixes=("", "_plan"))
     assert len(both) == len(plan)
     assert (both["closing_qty"] - both["closing_qty_plan"]).abs().max() < 1e-6

@@ -177,3 +177,51 @@ def test_mixed_line_endings_are_read_and_ragged_rows_rejected(tmp_path, con):
     # a ragged row fails the load (DuckDB's sniffer may read it as the header): never dropped
     with pytest.raises(ContractError, match=r"erp/items.csv: "):
         land_extracts(con, folder)
+
+
+def _plan_tables():
+    tables = copy.deepcopy(MINIMAL)
+    tables["erp/work_centers"] = [dict(work_center_id="WC1", name="Assembly", location_id="PLT1",
+                                       available_hours_per_month="100")]
+    tables["plan/scenarios"] = [  # no supplier_id nor description column: both optional
+        dict(scenario="promo", lever="demand_pct", family="F1", sku="", work_center_id="",
+             start_month="2026-05-01", end_month="2026-06-01", value="0.15"),
+        dict(scenario="shift", lever="capacity_pct", family="", sku="", work_center_id="WC1",
+             start_month="", end_month="", value="0.25"),
+        dict(scenario="shift", lever="Demand", family="", sku="ZZZ", work_center_id="",
+             start_month="", end_month="", value="0.1"),
+        dict(scenario="shift", lever="capacity_hours", family="", sku="", work_center_id="WC9",
+             start_month="", end_month="", value="8"),
+    ]
+    tables["plan/decisions"] = [
+        dict(cycle_month="2026-04-01", decision_id="D-1", title="Extra shift",
+             adopted_scenario="shift", owner="ops", due_month="2026-06-01", status="open",
+             rationale=""),
+        dict(cycle_month="2026-04-01", decision_id="D-1", title="Again", adopted_scenario="",
+             owner="ops", due_month="", status="open", rationale=""),
+        dict(cycle_month="2026-05-01", decision_id="D-1", title="Extra shift",
+             adopted_scenario="", owner="ops", due_month="2026-06-01", status="postponed",
+             rationale=""),
+    ]
+    return tables
+
+
+def test_scenarios_and_decisions_land_with_their_row_rules(tmp_path, con):
+    report = land_extracts(con, write_extracts(tmp_path / "x", _plan_tables()),
+                           max_quarantine_share=0.9)
+    assert not {"plan/scenarios", "plan/decisions"} & set(report.absent_optional)
+    columns = {r[0] for r in con.execute("DESCRIBE raw.plan_scenarios").fetchall()}
+    assert {"supplier_id", "description"} <= columns  # optional columns added, empty
+    quarantined = con.execute(
+        "SELECT entity, row_number, column_name, rule FROM raw.quarantine ORDER BY 1, 2, 4"
+    ).fetchall()
+    assert quarantined == [
+        ("plan/decisions", 2, None, "duplicate_key"),
+        ("plan/decisions", 3, "status", "invalid_value"),
+        ("plan/scenarios", 3, "lever", "invalid_value"),
+        ("plan/scenarios", 3, "sku", "unknown_sku"),
+        ("plan/scenarios", 4, "work_center_id", "unknown_work_center_id"),
+    ]
+    problem = next(p for e in report.entities for p in e.problems if "unknown_work_center_id" in p)
+    assert "plan/scenarios.csv" in problem and "column 'work_center_id'" in problem
+    assert "1 of 4 rows" in problem and "WC9" in problem

@@ -146,11 +146,14 @@ def _read(warehouse, sql: str) -> pd.DataFrame:
 
 
 def test_plan_financials_totals_equal_the_plan_tables(warehouse):
-    money = _read(warehouse, "SELECT * FROM main.plan_financials WHERE cycle_month = ?")
-    plan = _read(warehouse, """
+    baseline = "scenario = 'baseline'"  # the what-ifs: test_scenarios
+    money = _read(warehouse, f"SELECT * FROM main.plan_financials WHERE cycle_month = ? "
+                             f"AND {baseline}")
+    plan = _read(warehouse, f"""
         SELECT p.*, i.family, i.unit_cost, i.unit_price FROM main.supply_plan p
-        JOIN marts.dim_items i USING (sku) WHERE p.cycle_month = ?""")
-    capacity = _read(warehouse, "SELECT * FROM main.capacity_plan WHERE cycle_month = ?")
+        JOIN marts.dim_items i USING (sku) WHERE p.cycle_month = ? AND p.{baseline}""")
+    capacity = _read(warehouse, f"SELECT * FROM main.capacity_plan WHERE cycle_month = ? "
+                                f"AND {baseline}")
     assert len(money) == plan["family"].nunique() * plan["month"].nunique()
     assert set(money["currency"]) == {SupplySettings().currency}
 
@@ -186,9 +189,10 @@ def test_plan_financials_totals_equal_the_plan_tables(warehouse):
     assert expected["production_cost"] > 0 and expected["purchase_cost"] > 0
     assert expected["overtime_cost"] > 0
     # per family and month too: the inventory projection holds the same month-end stock
-    stock = _read(warehouse, """
+    stock = _read(warehouse, f"""
         SELECT i.family, p.month, sum(p.closing_qty) AS qty FROM main.inventory_projection p
-        JOIN marts.dim_items i USING (sku) WHERE p.cycle_month = ? GROUP BY ALL""")
+        JOIN marts.dim_items i USING (sku) WHERE p.cycle_month = ? AND p.{baseline}
+        GROUP BY ALL""")
     joined = money.merge(stock, on=["family", "month"], validate="one_to_one")
     assert (joined["inventory_qty"] - joined["qty"]).abs().max() < 1e-6
 

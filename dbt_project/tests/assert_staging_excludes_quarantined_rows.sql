@@ -15,6 +15,8 @@
     'stg_stock__inventory': 'stock/inventory',
     'stg_plan__overrides': 'plan/overrides',
     'stg_plan__events': 'plan/events',
+    'stg_plan__scenarios': 'plan/scenarios',
+    'stg_plan__decisions': 'plan/decisions',
 } %}
 
 with

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sop_pipeline.demo import commercial, demand, master, supply
+from sop_pipeline.demo import commercial, demand, master, meeting, supply
 from sop_pipeline.demo.company import Company
 from sop_pipeline.ingest.contract import ENTITIES
 
@@ -79,6 +79,8 @@ def _build(company: Company) -> dict[str, pa.Table]:
     tables["stock/inventory"] = supply.inventory(company)
     tables["plan/overrides"] = commercial.overrides(company)
     tables["plan/events"] = commercial.events(company)
+    tables["plan/scenarios"] = meeting.scenarios(company, tables)
+    tables["plan/decisions"] = meeting.decisions(company, tables["plan/scenarios"])
     return tables
 
 

@@ -267,6 +267,61 @@ ENTITIES: tuple[Entity, ...] = (
             _c("uplift_pct", "float", "Expected uplift, 0.2 = +20 %.", "0.2"),
         ),
     ),
+    Entity(
+        "plan/scenarios",
+        "What-if scenarios, one row per lever of a named scenario; 'baseline' is reserved "
+        "(it always exists and has no levers).",
+        key=("scenario", "lever", "family", "sku", "work_center_id", "supplier_id",
+             "start_month"),
+        references={"sku": ("erp/items", "sku"),
+                    "work_center_id": ("erp/work_centers", "work_center_id")},
+        columns=(
+            _c("scenario", "text", "Scenario name (not 'baseline').", "Extra shift"),
+            _c("description", "text", "What the scenario is about.",
+               "A second shift on final assembly", nullable=True, required=False),
+            _c("lever", "text", "What the row changes: demand_pct, capacity_pct, "
+               "capacity_hours, supplier_delay_days, price_pct, cost_pct or service_level.",
+               "capacity_pct", allowed=("demand_pct", "capacity_pct", "capacity_hours",
+                                        "supplier_delay_days", "price_pct", "cost_pct",
+                                        "service_level")),
+            _c("family", "text", "Family the lever acts on (demand, price, cost; or empty).",
+               "", nullable=True, required=False),
+            _c("sku", "text", "Sku the lever acts on (demand, price, cost, supplier delay; or "
+               "empty).", "", nullable=True, required=False),
+            _c("work_center_id", "text", "Work centre of a capacity lever.", "WC-ASSY",
+               nullable=True, required=False),
+            _c("supplier_id", "text", "Supplier of a supplier_delay_days lever (a supplier_id "
+               "of erp/purchase_orders).", "", nullable=True, required=False),
+            _c("start_month", "date", "First month the lever acts on; empty: the horizon's "
+               "first.", "2026-11-01", nullable=True, required=False),
+            _c("end_month", "date", "Last month the lever acts on; empty: the horizon's last.",
+               "2027-01-01", nullable=True, required=False),
+            _c("value", "float", "The change: 0.25 = +25 % (the _pct levers), hours a month "
+               "(capacity_hours), days (supplier_delay_days) or the target service level "
+               "(0.5 to under 1).", "0.25"),
+        ),
+    ),
+    Entity(
+        "plan/decisions",
+        "Decisions of the S&OP meetings: one row when a decision is taken, a later row for "
+        "the same decision_id restates its status at a later meeting.",
+        key=("decision_id", "cycle_month"),
+        columns=(
+            _c("cycle_month", "date", "The meeting's cycle (first day of month).", "2026-10-01"),
+            _c("decision_id", "text", "Decision code.", "D-2026-10-01"),
+            _c("title", "text", "What was decided.", "Run a second shift on final assembly"),
+            _c("adopted_scenario", "text", "Scenario of plan/scenarios the decision adopts as "
+               "the cycle's plan; empty when it adopts none.", "Extra shift", nullable=True,
+               required=False),
+            _c("owner", "text", "Who follows it up.", "ops.director"),
+            _c("due_month", "date", "Month it is due (first day).", "2026-12-01",
+               nullable=True, required=False),
+            _c("status", "text", "open, done or dropped, as of that meeting.", "open",
+               allowed=("open", "done", "dropped")),
+            _c("rationale", "text", "Why it was decided.", "Peak season overload", nullable=True,
+               required=False),
+        ),
+    ),
 )
 
 BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}

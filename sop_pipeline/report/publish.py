@@ -11,6 +11,11 @@ touch it: after a successful cycle the published tables are copied to
         parquet/v000041/...         the version before, kept for readers still on it
         manifest.json               version, published_at, and per table rows + cycle months
 
+The plan tables (supply_plan, capacity_plan, inventory_projection, plan_financials) are
+published as each cycle's adopted plan: the scenario plan_version names (the baseline where no
+decision adopted one); their `scenario` column says which. The what-ifs are compared in
+scenario_kpis; their rows stay in the working file.
+
 Atomicity (POSIX): each piece is built under a temporary name in its own directory, flushed
 to disk (CHECKPOINT, fsync) and then swapped in by one `os.replace` (a rename):
 - `sop_serving.duckdb` is replaced whole. A reader that has the old file open keeps reading
@@ -65,8 +70,8 @@ from sop_pipeline.report.serving import (
     PublishError,
     check_tables,
     fsync_dir,
+    published_rows,
     serving_comments,
-    source_table,
     write_parquet,
     write_serving_file,
 )
@@ -136,13 +141,14 @@ def publish(
     previous = _link_target(current)
 
     try:
-        rows = {name: _count(con, source_db, name) for name in names}
+        relations = {name: published_rows(con, source_db, name) for name in names}
+        rows = {name: _count(con, relations[name]) for name in names}
         cycle_months = {
-            name: _cycle_months(con, source_db, name)
+            name: _cycle_months(con, relations[name])
             for name in names if "cycle_month" in columns[name]
         }
-        write_serving_file(con, source_db, names, table_comments, serving_tmp)
-        write_parquet(con, source_db, names, parquet_tmp)
+        write_serving_file(con, relations, table_comments, serving_tmp)
+        write_parquet(con, relations, parquet_tmp)
         manifest = _manifest(version, version_name, names, rows, cycle_months)
         _write_json(manifest_tmp, manifest)
         os.symlink(version_name, link_tmp)
@@ -242,13 +248,13 @@ def _link_target(link: Path) -> str | None:
         return None
 
 
-def _count(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {source_table(source_db, name)}").fetchone()[0]
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
 
 
-def _cycle_months(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> list[str]:
+def _cycle_months(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     found = con.execute(
-        f"SELECT DISTINCT cycle_month FROM {source_table(source_db, name)} "
+        f"SELECT DISTINCT cycle_month FROM {relation} "
         "WHERE cycle_month IS NOT NULL ORDER BY 1"
     ).fetchall()
     return [str(row[0]) for row in found]

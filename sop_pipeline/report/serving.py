@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.tables import BASELINE, OUTPUT_TABLES
 
 # Oldest storage format holding every type below; DuckDB writes anything older as this one.
 STORAGE_VERSION = "v0.10.0"
@@ -109,8 +109,7 @@ def serving_comments(
 
 def write_serving_file(
     con: duckdb.DuckDBPyConnection,
-    source_db: str,
-    names: list[str],
+    relations: dict[str, str],
     comments: dict[str, tuple[str | None, dict[str, str]]],
     path: Path,
 ) -> None:
@@ -121,7 +120,7 @@ def write_serving_file(
     try:
         con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
         try:
-            _create_serving_tables(con, source_db, names, comments)
+            _create_serving_tables(con, relations, comments)
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(duckdb.Error):
@@ -136,14 +135,14 @@ def write_serving_file(
 
 
 def write_parquet(
-    con: duckdb.DuckDBPyConnection, source_db: str, names: list[str], directory: Path
+    con: duckdb.DuckDBPyConnection, relations: dict[str, str], directory: Path
 ) -> None:
-    """One Parquet file per table in a new directory, fsynced."""
+    """One Parquet file per table (name -> its published rows) in a new directory, fsynced."""
     directory.mkdir()
-    for name in names:
+    for name, relation in relations.items():
         path = directory / f"{name}.parquet"
         con.execute(
-            f"COPY (SELECT * FROM {source_table(source_db, name)}) TO {_literal(path)} "
+            f"COPY (SELECT * FROM {relation}) TO {_literal(path)} "
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         _fsync(path)
@@ -169,16 +168,33 @@ def _readable(data_type: str) -> bool:
     return re.sub(r"\(.*\)$", "", base) in _READABLE_TYPES  # DECIMAL(18,3)
 
 
+def published_rows(con: duckdb.DuckDBPyConnection, source_db: str, name: str) -> str:
+    """The rows of table `name` a publication holds, as SQL: every row; of a table of plan
+    scenarios, each cycle's adopted plan only (plan_version; the baseline where the cycle
+    adopted none, or before plan_version exists). The what-ifs are compared in scenario_kpis
+    and kept, row by row, in the working file."""
+    table = source_table(source_db, name)
+    if name not in OUTPUT_TABLES or not OUTPUT_TABLES[name].plans_scenarios:
+        return table
+    adopted = _literal(BASELINE)
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND "
+                   "schema_name = 'main' AND table_name = 'plan_version'",
+                   [source_db]).fetchone()[0]:
+        adopted = (f"coalesce((SELECT v.scenario FROM {source_table(source_db, 'plan_version')}"
+                   f" AS v WHERE v.cycle_month = t.cycle_month), {adopted})")
+    return f"(SELECT t.* FROM {table} AS t WHERE t.scenario = {adopted})"
+
+
 def _create_serving_tables(
     con: duckdb.DuckDBPyConnection,
-    source_db: str,
-    names: list[str],
+    relations: dict[str, str],
     comments: dict[str, tuple[str | None, dict[str, str]]],
 ) -> None:
-    """Copy each table with its comments into the attached serving file."""
-    for name in names:
+    """Copy each table (name -> its published rows) with its comments into the attached
+    serving file."""
+    for name, relation in relations.items():
         target = f"{_ATTACH_ALIAS}.main.{_ident(name)}"
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source_table(source_db, name)}")
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {relation}")
         table_comment, column_comments = comments[name]
         if table_comment:
             con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")

@@ -9,7 +9,8 @@ import duckdb
 from sop_pipeline.report.pack import pack_path
 from sop_pipeline.report.publish import read_manifest
 from sop_pipeline.review.variance import ALL_FAMILIES
-from sop_pipeline.tables import OUTPUT_TABLES
+from sop_pipeline.tables import BASELINE, OUTPUT_TABLES
+from sop_pipeline.warehouse import adopted_scenario
 
 
 def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
@@ -70,16 +71,19 @@ def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list
            AND cycle_month = $1 AND month < $1 + INTERVAL 3 MONTH""")[0]
     lines = [f"series forecast: {series:,} (selected models: {models})",
              f"forecast units, next 3 months: {next3 or 0:,.0f}"]
+    plan = adopted_scenario(con, cycle)
     if "capacity_plan" in present:
-        peak = one("""SELECT work_center_id, month, utilisation FROM main.capacity_plan
-                      WHERE cycle_month = ? ORDER BY utilisation DESC NULLS LAST LIMIT 1""")
+        peak = one(f"""SELECT work_center_id, month, utilisation FROM main.capacity_plan
+                       WHERE cycle_month = ? AND scenario = '{plan}'
+                       ORDER BY utilisation DESC NULLS LAST LIMIT 1""")
         if peak:
-            lines.append(f"peak utilisation: {peak[2]:.0%} at {peak[0]} in {peak[1]:%Y-%m}")
+            lines.append(f"peak utilisation ({plan} plan): {peak[2]:.0%} at {peak[0]} in "
+                         f"{peak[1]:%Y-%m}")
     if "inventory_projection" in present:
-        at_risk = one("""SELECT count(DISTINCT sku || '@' || location_id)
-                         FROM main.inventory_projection
-                         WHERE cycle_month = ? AND status = 'stockout'""")[0]
-        lines.append(f"sku-locations projected to stock out: {at_risk:,}")
+        at_risk = one(f"""SELECT count(DISTINCT sku || '@' || location_id)
+                          FROM main.inventory_projection WHERE cycle_month = ?
+                          AND scenario = '{plan}' AND status = 'stockout'""")[0]
+        lines.append(f"sku-locations projected to stock out ({plan} plan): {at_risk:,}")
     if "variance_forecast_by_family" in present:
         wape = one(f"""SELECT wape FROM main.variance_forecast_by_family
                        WHERE cycle_month = ? AND lag = 1 AND family = '{ALL_FAMILIES}'""")
@@ -90,4 +94,18 @@ def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list
                           SELECT kind, count(*) AS n FROM main.alerts
                           WHERE cycle_month = ? GROUP BY kind)""")[0]
         lines.append(f"alerts: {counts or 'none'}")
+    if "scenario_kpis" in present:
+        what_ifs = con.execute(f"""SELECT scenario, margin_vs_baseline, currency
+                                   FROM main.scenario_kpis WHERE cycle_month = ?
+                                   AND scenario <> '{BASELINE}' ORDER BY scenario""",
+                               [cycle]).fetchall()
+        if what_ifs:
+            lines.append("scenarios, margin against the baseline: " + ", ".join(
+                f"{name} {margin:+,.0f} {currency}" for name, margin, currency in what_ifs))
+    if "plan_version" in present:
+        adopted = one("SELECT scenario, decision_id, decided_by FROM main.plan_version "
+                      "WHERE cycle_month = ?")
+        if adopted:
+            by = f" ({adopted[1]}, {adopted[2]})" if adopted[1] else ""
+            lines.append(f"adopted plan: {adopted[0]}{by}")
     return lines

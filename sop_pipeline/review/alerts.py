@@ -1,5 +1,5 @@
-"""Planner alerts of a cycle: stock, capacity, purchase orders, suppliers, forecast bias and
-the action messages on orders.
+"""Planner alerts of a cycle: stock, capacity, purchase orders, suppliers, forecast bias, the
+action messages on orders and the S&OP decisions past their due month.
 
 Each alert has a kind, a severity (high, medium, low), the entity it is about, the month it
 bites, a sentence a planner can act on (naming the sku at its location, the work centre, the
@@ -34,6 +34,10 @@ cycle_month + 3 months.
 - biased_forecast and possibly_obsolete: see sop_pipeline.review.forecast_alerts.
 - release_now, expedite, push_out, cancel (action messages on planned and open orders): see
   sop_pipeline.review.actions.
+- decision_overdue: one per decision of the decision_log still open after its due month, at
+  that month; value = months overdue, threshold 0; high from 2 months overdue, else medium.
+  The sentence names the decision id, title, owner and due month. value_at_risk empty (a
+  decision carries no money). See sop_pipeline.review.decisions.
 
 Alerts are sorted by severity (high first), then value_at_risk (largest first, nan last),
 kind, entity and month (sort_alerts). alert_counts gives the number of alerts per
@@ -49,6 +53,7 @@ import pandas as pd
 
 from sop_pipeline.cycle import month_start
 from sop_pipeline.review.actions import ACTION_KINDS, action_alerts
+from sop_pipeline.review.decisions import decision_overdue_alerts
 from sop_pipeline.review.forecast_alerts import biased_forecast_alerts, obsolete_alerts
 from sop_pipeline.review.order_alerts import (
     late_purchase_alerts,
@@ -67,7 +72,7 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ALERT_KINDS = (
     "projected_stockout", "below_safety_stock", "excess_stock", "capacity_overload",
     "late_purchase_order", "supplier_lead_time", "biased_forecast", "possibly_obsolete",
-    *ACTION_KINDS,
+    *ACTION_KINDS, "decision_overdue",
 )
 DEFAULT_CURRENCY = SupplySettings.currency
 STOCKOUT_HIGH_MONTHS = 3
@@ -86,6 +91,7 @@ def build_alerts(
     items: pd.DataFrame | None = None,
     accuracy: pd.DataFrame | None = None,
     plan: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
     excess_cover_days: float = EXCESS_COVER_DAYS,
     currency: str = DEFAULT_CURRENCY,
 ) -> pd.DataFrame:
@@ -100,7 +106,8 @@ def build_alerts(
     fct_supply_orders: other supply types and lines not received before the cut-off are
     ignored); items: sku, lead_time_days, unit_cost, unit_price; accuracy: forecast_accuracy
     rows (sku, location_id, model, bias, scaled_bias, demand_class, is_selected); plan:
-    supply_plan rows (release_now); currency: of the items' prices, for the sentences.
+    supply_plan rows (release_now); decisions: decision_log rows of the cycle
+    (decision_overdue); currency: of the items' prices, for the sentences.
     """
     cutoff = month_start(cycle_month)
     prices = _item_prices(items)
@@ -115,6 +122,7 @@ def build_alerts(
         *biased_forecast_alerts(cutoff, accuracy, inventory, prices),
         *obsolete_alerts(cutoff, accuracy, inventory, prices),
         *action_alerts(cutoff, plan, inventory, open_orders, prices, currency),
+        *decision_overdue_alerts(decisions),
     ]
     if not alerts:
         return _empty_alerts()

@@ -8,6 +8,14 @@ import pandas as pd
 
 from sop_pipeline.cycle import horizon_months, previous_month
 from sop_pipeline.review.alerts import DEFAULT_CURRENCY, build_alerts
+from sop_pipeline.review.decisions import decision_log, plan_version
+from sop_pipeline.review.scenario_inputs import (
+    ScenarioError,
+    all_scenarios,
+    check_decisions,
+    check_scenarios,
+)
+from sop_pipeline.review.stairstep import fva_stairstep, plan_drift
 from sop_pipeline.review.summary import cycle_summary
 from sop_pipeline.review.variance import (
     budget_gap,
@@ -16,7 +24,7 @@ from sop_pipeline.review.variance import (
     waterfall_by_family,
 )
 from sop_pipeline.supply.stage import open_supply, work_centers_of
-from sop_pipeline.warehouse import cycle_rows, output_relation, query
+from sop_pipeline.warehouse import adopted_scenario, cycle_rows, output_relation, query
 
 
 def variance_stage(
@@ -48,9 +56,10 @@ def variance_stage(
 
 def plan_variance_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
                         ) -> pd.DataFrame:
-    """The supply plan of the month that just closed (its own cycle's) vs what came in."""
+    """The supply plan of the month that just closed (its own cycle's adopted plan) vs what
+    came in."""
     target_month = previous_month(cycle_month)
-    plan = cycle_rows(con, "supply_plan", target_month)
+    plan = cycle_rows(con, "supply_plan", target_month, adopted_scenario(con, target_month))
     orders = query(con, "SELECT * FROM marts.fct_supply_orders")
     items = query(con, "SELECT sku, family, unit_cost FROM marts.dim_items")
     return plan_vs_actual(plan, orders, items, target_month)
@@ -79,10 +88,12 @@ def budget_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, hori
 
 def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
                  currency: str = DEFAULT_CURRENCY) -> pd.DataFrame:
-    """Every alert kind of the cycle, as planner sentences (sop_pipeline.review.alerts)."""
-    inventory = cycle_rows(con, "inventory_projection", cycle_month)
+    """Every alert kind of the cycle's adopted plan, as planner sentences
+    (sop_pipeline.review.alerts)."""
+    scenario = adopted_scenario(con, cycle_month)
+    inventory = cycle_rows(con, "inventory_projection", cycle_month, scenario)
     centres, _ = work_centers_of(con)
-    capacity = (cycle_rows(con, "capacity_plan", cycle_month)
+    capacity = (cycle_rows(con, "capacity_plan", cycle_month, scenario)
                 .merge(centres[["work_center_id", "name"]], on="work_center_id", how="left")
                 .merge(_required_value(con, cycle_month), on=["work_center_id", "month"],
                        how="left"))
@@ -98,7 +109,8 @@ def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
         cycle_month, inventory, capacity, open_supply(con, cycle_month),
         received_orders=received, items=items,
         accuracy=cycle_rows(con, "forecast_accuracy", cycle_month),
-        plan=cycle_rows(con, "supply_plan", cycle_month), currency=currency)
+        plan=cycle_rows(con, "supply_plan", cycle_month, scenario),
+        decisions=cycle_rows(con, "decision_log", cycle_month), currency=currency)
 
 
 def _required_value(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
@@ -118,12 +130,103 @@ def _required_value(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
 
 
 def summary_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
-    """The cycle's headline figures from its rows of the other output tables."""
+    """The cycle's headline figures from its rows of the other output tables (of the plan
+    tables, the adopted plan's)."""
+    scenario = adopted_scenario(con, cycle_month)
     return cycle_summary(
         cycle_month,
-        **{name: cycle_rows(con, table, cycle_month) for name, table in (
+        **{name: cycle_rows(con, table, cycle_month, scenario) for name, table in (
             ("waterfall", "variance_forecast_by_family"), ("budget", "variance_budget"),
             ("capacity", "capacity_plan"), ("inventory", "inventory_projection"),
             ("supply", "supply_plan"), ("alerts", "alerts"))},
         items=query(con, "SELECT sku, unit_cost FROM marts.dim_items"),
     )
+
+
+def fva_stairstep_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                        ) -> pd.DataFrame:
+    """Earlier cycles' consensus of the month that just closed, step by step, against its
+    actual (sop_pipeline.review.stairstep)."""
+    target_month = previous_month(cycle_month)
+    window = [target_month.date(), target_month.date()]
+    consensus = query(
+        con,
+        f"""SELECT cycle_month, sku, location_id, family, month, statistical_qty, event_qty,
+                   crm_pipeline_qty, override_qty, consensus_qty, override_author
+            FROM {output_relation(con, "consensus_demand")}
+            WHERE month = ? AND cycle_month <= ?""",
+        window,
+    )
+    naive = query(
+        con,
+        f"""SELECT cycle_month, sku, location_id, month, forecast_qty AS qty
+            FROM {output_relation(con, "demand_forecast")}
+            WHERE model = 'seasonal_naive' AND month = ? AND cycle_month <= ?""",
+        window,
+    )
+    actuals = query(
+        con, "SELECT sku, location_id, month, order_qty AS qty FROM marts.fct_monthly_demand "
+             "WHERE month = ?", [target_month.date()])
+    return fva_stairstep(consensus, naive, actuals, target_month)
+
+
+def plan_drift_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                     ) -> pd.DataFrame:
+    """This cycle's consensus against the previous cycle's, by family and month."""
+    return plan_drift(cycle_rows(con, "consensus_demand", cycle_month),
+                      cycle_rows(con, "consensus_demand", previous_month(cycle_month)))
+
+
+def scenario_levers(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+                    ) -> pd.DataFrame:
+    """The validated levers of plan/scenarios, months filled from the cycle's horizon
+    (sop_pipeline.review.scenario_inputs); ScenarioError names the rows that are not."""
+    refuse_quarantined(con, "plan/scenarios")
+    levers = query(con, "SELECT * EXCLUDE (source_file) FROM staging.stg_plan__scenarios")
+    return check_scenarios(
+        levers, query(con, "SELECT sku, family FROM marts.dim_items"),
+        query(con, "SELECT work_center_id FROM marts.dim_work_centers"),
+        query(con, """SELECT DISTINCT supplier_id FROM marts.fct_supply_orders
+                      WHERE supply_type = 'purchase' AND supplier_id IS NOT NULL""")
+        ["supplier_id"],
+        horizon_months(cycle_month, horizon))
+
+
+def decisions_of(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
+    """The plan/decisions rows of the cycle's meeting and earlier ones, checked against the
+    scenarios of plan/scenarios; ScenarioError names the rows that do not hold."""
+    refuse_quarantined(con, "plan/decisions")
+    decisions = query(
+        con, "SELECT * EXCLUDE (source_file) FROM staging.stg_plan__decisions "
+             "WHERE cycle_month <= ?", [pd.Timestamp(cycle_month).date()])
+    names = all_scenarios(query(con, "SELECT DISTINCT scenario FROM staging.stg_plan__scenarios"))
+    return check_decisions(decisions, names)
+
+
+def decision_log_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                       ) -> pd.DataFrame:
+    """Every decision taken by the cycle, as it stands then (sop_pipeline.review.decisions)."""
+    return decision_log(decisions_of(con, cycle_month), cycle_month)
+
+
+def plan_version_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                       ) -> pd.DataFrame:
+    """The cycle's adopted plan: the scenario its meeting adopted, else the baseline."""
+    return plan_version(decisions_of(con, cycle_month), cycle_month)
+
+
+def refuse_quarantined(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """ScenarioError when rows of `entity` were quarantined at landing: a scenario without one
+    of its levers, or a log without one of its decisions, would be planned or reported as if
+    they were whole. The message names the file, the columns, the row count and samples."""
+    rows = query(con, """SELECT row_number, column_name, rule, reason, record, source_file
+                         FROM raw.quarantine WHERE entity = ? ORDER BY row_number""", [entity])
+    if rows.empty:
+        return
+    columns = ", ".join(sorted(rows["column_name"].dropna().unique())) or "(row)"
+    samples = "; ".join(f"row {r.row_number} ({r.rule}: {r.reason}) {r.record}"
+                        for r in rows.drop_duplicates("row_number").head(3).itertuples())
+    raise ScenarioError(
+        f"{rows['source_file'].iloc[0]}: {rows['row_number'].nunique()} row(s) quarantined at "
+        f"landing (columns {columns}); {entity} is used whole or not at all, so nothing is "
+        f"planned from it until the file is fixed, e.g. {samples}")

@@ -10,15 +10,15 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import horizon_months
-from sop_pipeline.supply.capacity import available_hours, capacity_plan
+from sop_pipeline.supply.capacity import capacity_plan
 from sop_pipeline.supply.financials import plan_financials
 from sop_pipeline.supply.inventory import (
     open_supply_at_cutoff,
     project_inventory,
     projection_receipts,
-    safety_stock,
 )
-from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplyPlan, SupplySettings, plan_supply
+from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplyPlan, SupplySettings
+from sop_pipeline.supply.scenarios import PlanInputs, scheduled_receipts, supply_for
 from sop_pipeline.warehouse import cycle_rows, output_relation, query
 
 
@@ -27,17 +27,22 @@ def supply_stage(
     settings: SupplySettings, service_level: float,
 ) -> SupplyPlan:
     """The constrained supply plan for the consensus demand (sop_pipeline.supply.plan)."""
-    months = horizon_months(cycle_month, horizon)
-    demand = consensus_plan(con, cycle_month)
-    items = query(con, f"SELECT {', '.join(ITEM_COLUMNS)} FROM marts.dim_items")
+    return supply_for(plan_inputs(con, cycle_month, horizon), settings, service_level)
+
+
+def plan_inputs(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
+                ) -> PlanInputs:
+    """Everything the cycle's plan (and each scenario's) is made from, as of the cut-off."""
+    items = query(con, f"SELECT family, {', '.join(ITEM_COLUMNS)} FROM marts.dim_items")
     centres, calendar = work_centers_of(con)
-    return plan_supply(
-        demand[demand["location_id"].notna()], items, opening_stock(con, cycle_month),
-        scheduled_receipts(con, cycle_month), routings_of(con),
-        available_hours(centres, pd.Series(months), calendar),
-        cycle_month=cycle_month, months=months,
-        safety_stock=safety_stock_of(con, cycle_month, items, service_level),
-        settings=settings,
+    return PlanInputs(
+        cycle_month=cycle_month, months=horizon_months(cycle_month, horizon),
+        consensus=consensus_plan(con, cycle_month), items=items,
+        opening=opening_stock(con, cycle_month), open_orders=open_supply(con, cycle_month),
+        routings=routings_of(con), work_centers=centres, calendar=calendar,
+        safety_series=safety_series_of(con, cycle_month),
+        suppliers=query(con, """SELECT DISTINCT supplier_id, sku FROM marts.fct_supply_orders
+                                WHERE supply_type = 'purchase' AND supplier_id IS NOT NULL"""),
     )
 
 
@@ -61,18 +66,17 @@ def inventory_stage(
     return project_inventory(
         plan[["sku", "location_id", "month", "demand_qty"]].rename(columns={"demand_qty": "qty"}),
         opening_stock(con, cycle_month),
-        projection_receipts(scheduled_receipts(con, cycle_month), plan),
+        projection_receipts(scheduled_receipts(open_supply(con, cycle_month)), plan),
         horizon_months(cycle_month, horizon), safety=safety,
         unmet=plan[["sku", "location_id", "month", "unmet_qty"]].rename(
             columns={"unmet_qty": "qty"}),
     )
 
 
-def safety_stock_of(
-    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, items: pd.DataFrame,
-    service_level: float,
-) -> pd.DataFrame:
-    """Safety stock per series from the selected model's backtest error and the lead time."""
+def safety_series_of(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
+                     ) -> pd.DataFrame:
+    """Per series what its safety stock rests on: the selected model's backtest rmse and the
+    spread of its monthly demand (sku, location_id, rmse, demand_std)."""
     errors = query(
         con,
         f"""SELECT sku, location_id, rmse FROM {output_relation(con, "forecast_accuracy")}
@@ -85,9 +89,7 @@ def safety_stock_of(
            FROM marts.fct_monthly_demand WHERE month < ? GROUP BY ALL""",
         [cycle_month.date()],
     )
-    series = errors.merge(spread, on=["sku", "location_id"], how="outer").merge(
-        items[["sku", "lead_time_days"]], on="sku")
-    return safety_stock(series, service_level)
+    return errors.merge(spread, on=["sku", "location_id"], how="outer")
 
 
 def consensus_plan(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
@@ -113,18 +115,6 @@ def opening_stock(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> 
 def open_supply(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
     """Purchase and production orders open at the cycle's cut-off."""
     return open_supply_at_cutoff(query(con, "SELECT * FROM marts.fct_supply_orders"), cycle_month)
-
-
-def scheduled_receipts(
-    con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
-) -> pd.DataFrame:
-    """Open orders at the cut-off by sku, location and receipt month: sku, location_id,
-    month, qty."""
-    return (
-        open_supply(con, cycle_month)
-        .groupby(["sku", "location_id", "receipt_month"], as_index=False)["quantity"].sum()
-        .rename(columns={"receipt_month": "month", "quantity": "qty"})
-    )
 
 
 def routings_of(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

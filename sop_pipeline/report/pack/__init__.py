@@ -1,5 +1,6 @@
-"""The S&OP pack: one self-contained HTML page per cycle for the executive S&OP meeting, with
-eight sections (`pack_sections()`), each a takeaway and a plotly chart, or a stated reason."""
+"""The S&OP pack: one self-contained HTML page per cycle that the executive S&OP meeting
+decides from, in sections (`pack_sections()`): each a takeaway and a plotly chart, or a
+stated reason, and where useful a table."""
 
 from sop_pipeline.report.pack.check import chart_figures, pack_problems
 from sop_pipeline.report.pack.contents import ALLOWED_EMPTY, SECTIONS, pack_sections

@@ -10,22 +10,37 @@ import plotly.graph_objects as go
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("headline", "Headline"),
-    ("demand", "Demand"),
-    ("capacity", "Capacity"),
-    ("inventory", "Inventory"),
+    ("decisions", "Decisions and follow-up"),
+    ("scenarios", "Scenarios side by side"),
     ("money", "The plan in money"),
     ("budget", "Gap to budget"),
+    ("demand", "Demand"),
+    ("changes", "What changed since last cycle"),
+    ("assumptions", "Events and overrides assumed"),
+    ("balance", "Supply vs demand and service level"),
+    ("capacity", "Capacity"),
+    ("inventory", "Inventory"),
+    ("production", "Plan vs actual production"),
     ("waterfall", "Forecast waterfall"),
+    ("fva", "Value added by each demand step"),
     ("alerts", "Alerts"),
 )
-# Sections that may legitimately carry no chart, and the only reason each may give: the
-# waterfall before earlier cycles exist, capacity for a company without work centres (a
-# distributor), the budget when no budget was loaded (erp/budget is optional). Any other
-# empty section (a table not built for the cycle) is a problem.
+# Sections that may legitimately carry no chart, and the only reasons each may give: the
+# sections that compare with earlier cycles (waterfall, stairstep, drift, plan vs actual)
+# before those cycles exist, capacity for a company without work centres (a distributor),
+# and the optional extracts: no budget (erp/budget), no what-if (plan/scenarios), no decision
+# (plan/decisions), no event or override (plan/events, plan/overrides). Any other empty
+# section (a table not built for the cycle) is a problem.
 ALLOWED_EMPTY: Mapping[str, tuple[str, ...]] = {
     "waterfall": ("not-enough-history",),
+    "fva": ("not-enough-history",),
+    "changes": ("not-enough-history",),
+    "production": ("not-enough-history",),
     "capacity": ("no-work-centres",),
     "budget": ("no-budget",),
+    "scenarios": ("no-scenarios",),
+    "decisions": ("no-decisions",),
+    "assumptions": ("no-assumptions",),
 }
 
 

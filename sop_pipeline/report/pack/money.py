@@ -21,6 +21,7 @@ from sop_pipeline.report.pack.style import (
     pct,
     sentence,
 )
+from sop_pipeline.tables import BASELINE
 
 # The supply cost's parts, stacked in this order, in colours the families do not use.
 SUPPLY_COSTS = (("production_cost", "production cost", INK),
@@ -33,9 +34,13 @@ _TOTALS = ["revenue", "cost_of_goods", "gross_margin", "supply_cost", "lost_sale
 
 
 def money_section(wh: Warehouse) -> Section:
+    """The adopted plan's money (plan_version; the baseline when none was adopted)."""
     money = wh.cycle_rows("plan_financials")
+    adopted = wh.adopted_scenario()
     if money.empty:
-        return Section("money", "plan_financials has no rows for this cycle.", empty="no-data")
+        what = "" if adopted == BASELINE else f" of the adopted scenario {adopted}"
+        return Section("money", f"plan_financials has no rows{what} for this cycle.",
+                       empty="no-data")
     currency = wh.currency()
     money = money.sort_values(["month", "family"])
     totals = money.groupby("month")[_TOTALS].sum().sort_index()
@@ -85,7 +90,12 @@ def money_section(wh: Warehouse) -> Section:
     figure.update_annotations(font_size=13)
     figure.update_layout(barmode="stack", height=1100, margin={"t": 40},
                          legend={"orientation": "h", "y": -0.05})
-    return Section("money", _takeaway(totals, money, currency), figure, notes=(
+    takeaway = _takeaway(totals, money, currency)
+    if adopted != BASELINE:
+        takeaway = f"The adopted plan, scenario {adopted}: {takeaway[:1].lower()}{takeaway[1:]}"
+    return Section("money", takeaway, figure, notes=(
+        f"The plan shown: {adopted if adopted != BASELINE else 'the baseline'} (the cycle's "
+        "adopted plan, plan_version); the scenarios section compares it with the others.",
         f"All money in {currency}. Revenue and cost of goods of the demand served, at list "
         "price and standard cost. Supply cost = receipts of the month (open and planned "
         "orders) at standard cost + overtime hours x the overtime rate (shared by the "

@@ -6,18 +6,23 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import month_start
+from sop_pipeline.report.pack.assumptions import assumptions_section
+from sop_pipeline.report.pack.balance import balance_section
 from sop_pipeline.report.pack.contents import SECTIONS, Section, pack_sections
+from sop_pipeline.report.pack.decisions import decisions_section, scenarios_section
 from sop_pipeline.report.pack.demand_supply import (
     capacity_section,
     demand_section,
     inventory_section,
 )
+from sop_pipeline.report.pack.follow_up import changes_section, fva_section, production_section
 from sop_pipeline.report.pack.money import money_section
 from sop_pipeline.report.pack.reader import Warehouse
 from sop_pipeline.report.pack.review import (
@@ -40,13 +45,13 @@ _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def write_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, warehouse_dir: Path
-               ) -> Path:
+def write_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, warehouse_dir: Path,
+               service_level: float | None = None) -> Path:
     """Write the cycle's pack to pack_path() atomically (temp file, then rename over)."""
     target = pack_path(warehouse_dir, cycle_month)
     out_dir = target.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    page = build_pack(con, cycle_month)
+    page = build_pack(con, cycle_month, service_level)
     handle, temp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -66,13 +71,21 @@ def pack_path(warehouse_dir: Path, cycle_month: pd.Timestamp) -> Path:
     return Path(warehouse_dir) / "packs" / f"sop_pack_{month_start(cycle_month):%Y-%m}.html"
 
 
-def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> str:
-    """The pack of one cycle as a self-contained HTML page."""
+def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
+               service_level: float | None = None) -> str:
+    """The pack of one cycle as a self-contained HTML page; `service_level` is the safety
+    stock's target the service level is read against (SopSettings.service_level; the
+    pipeline's default when not given)."""
     warehouse = Warehouse(con, month_start(cycle_month))
     builders: dict[str, Callable[[Warehouse], Section]] = {
-        "headline": headline_section, "demand": demand_section, "capacity": capacity_section,
-        "inventory": inventory_section, "money": money_section, "budget": budget_section,
-        "waterfall": waterfall_section, "alerts": alerts_section,
+        "headline": headline_section, "decisions": decisions_section,
+        "scenarios": scenarios_section, "money": money_section, "budget": budget_section,
+        "demand": demand_section, "changes": changes_section,
+        "assumptions": assumptions_section,
+        "balance": partial(balance_section, service_level=service_level),
+        "capacity": capacity_section, "inventory": inventory_section,
+        "production": production_section, "waterfall": waterfall_section,
+        "fva": fva_section, "alerts": alerts_section,
     }
     return _render_page(warehouse.cycle, [builders[s](warehouse) for s in pack_sections()])
 
@@ -111,6 +124,9 @@ _EMPTY_LABELS = {
     "not-enough-history": "Not enough history yet",
     "no-work-centres": "No work centres",
     "no-budget": "No budget loaded",
+    "no-scenarios": "No what-if scenario: only the baseline",
+    "no-decisions": "No decision recorded",
+    "no-assumptions": "No event or override assumed",
     "no-data": "No data for this cycle",
 }
 _FONTS = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, "
@@ -136,6 +152,15 @@ table.alerts caption {{ text-align: left; font-weight: 600; padding: 4px 0; }}
 table.alerts th, table.alerts td {{ border-bottom: 1px solid #e5e7eb; padding: 5px 8px;
                                    text-align: left; vertical-align: top; }}
 table.alerts td:nth-child(-n+4) {{ white-space: nowrap; }}
+table.data {{ border-collapse: collapse; width: 100%; font-size: 0.85rem; margin-top: 10px; }}
+table.data caption {{ text-align: left; font-weight: 600; padding: 4px 0; }}
+table.data th, table.data td {{ border-bottom: 1px solid #e5e7eb; padding: 5px 8px;
+                               text-align: left; vertical-align: top; }}
+table.data td.num {{ text-align: right; white-space: nowrap; }}
+table.data tr.adopted td {{ font-weight: 600; background: #fff7ed; }}
+table.data tr.follow-overdue td:nth-child(2) {{ color: {SEVERITY_COLOURS['high']};
+                                               font-weight: 600; }}
+table.data tr.follow-due td:nth-child(2) {{ color: #b45309; font-weight: 600; }}
 .badge {{ border-radius: 10px; padding: 1px 8px; color: #fff; font-size: 0.78rem; }}
 .badge.high {{ background: {SEVERITY_COLOURS['high']}; }}
 .badge.medium {{ background: {SEVERITY_COLOURS['medium']}; }}

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sop_pipeline.supply.inputs import SupplySettings
 from sop_pipeline.tables import OUTPUT_TABLES
-from sop_pipeline.warehouse import query
+from sop_pipeline.warehouse import adopted_scenario, query
 
 
 class Warehouse:
@@ -31,13 +31,21 @@ class Warehouse:
             return 0
         return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
-    def cycle_rows(self, name: str) -> pd.DataFrame:
-        """This cycle's rows of an output table, with its documented columns."""
-        columns = OUTPUT_TABLES[name].column_names
+    def cycle_rows(self, name: str, scenario: str | None = None) -> pd.DataFrame:
+        """This cycle's rows of an output table, with its documented columns; in a table of
+        scenarios, those of `scenario`, by default the cycle's adopted plan."""
+        table = OUTPUT_TABLES[name]
         if not self.has(f"main.{name}"):
-            return pd.DataFrame(columns=columns)
-        frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle")
-        return frame.reindex(columns=columns)
+            return pd.DataFrame(columns=table.column_names)
+        where = ""
+        if table.plans_scenarios:
+            where = f" AND scenario = '{scenario or self.adopted_scenario()}'"
+        frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle{where}")
+        return frame.reindex(columns=table.column_names)
+
+    def adopted_scenario(self) -> str:
+        """The scenario the cycle's decisions adopted (plan_version), else the baseline."""
+        return adopted_scenario(self.con, self.cycle)
 
     def currency(self) -> str:
         """The currency of the cycle's money figures: plan_financials' where the cycle has

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 
 import pandas as pd
 
@@ -65,3 +65,26 @@ def month_text(month: pd.Timestamp | dt.date | str) -> str:
 def plan_boundary(cycle: pd.Timestamp) -> str:
     """Half a month before the cycle: the line between history and plan on a month axis."""
     return f"{cycle - pd.Timedelta(days=15):%Y-%m-%d}"
+
+
+def signed_points(value: float) -> str:
+    """A difference of two rates in percentage points: "+2.5 points"."""
+    return f"{value * 100:+.1f} points"
+
+
+def html_table(caption: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+               numeric: Container[int] = (), row_classes: Iterable[str] | None = None) -> str:
+    """A data table of the page: cells as text (escaped), `numeric` columns right-aligned,
+    an optional class per row (e.g. "adopted" to mark the adopted scenario)."""
+    classes = iter(row_classes) if row_classes is not None else None
+    body = []
+    for row in rows:
+        css = next(classes, "") if classes is not None else ""
+        cells = "".join(
+            f'<td class="num">{html_text(cell)}</td>' if i in numeric
+            else f"<td>{html_text(cell)}</td>" for i, cell in enumerate(row))
+        body.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
+    head = "".join(f"<th>{html_text(h)}</th>" for h in header)
+    return (f'<table class="data"><caption>{html_text(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body)
+            + "\n</tbody></table>")
