@@ -11,6 +11,7 @@ import pytest
 from sop_pipeline.supply import lp
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import build_network
+from sop_pipeline.supply.lots import Lots, Routing, round_to_lots
 from sop_pipeline.supply.plan import SupplyPlanError, SupplySettings
 from sop_pipeline.supply.units import (
     QTY_TOLERANCE,
@@ -176,3 +177,20 @@ def test_bad_lot_sizes_name_the_table_column_and_rows(column, value, what):
         plan(demand, items, capacity_rows([100]), routings=routing([("A", "W1", 1.0)]))
     message = str(error.value)
     assert f"items.{column}: 1 row(s) {what}" in message and "sku=A" in message
+
+
+def test_a_lot_cut_at_the_cap_is_made_earlier_where_hours_are_left():
+    # The LP makes 15 units in month 1 on a centre with 15 hours then (1 h a unit) and 30 in
+    # month 0; lots are at least 20 in tens. Rounded up, month 1's order needs 20 h: the repair
+    # cuts it to 0, and the catch-up makes the 20 in month 0, where the hours are.
+    planned = np.array([[0.0, 15.0]])
+    routing_ = Routing(node=np.array([0]), centre=np.array([0]), hours=np.array([1.0]),
+                       cap=np.array([[30.0, 15.0]]))
+    lots = Lots(multiple=np.array([10.0]), minimum=np.array([20.0]))
+    ordered = round_to_lots(planned, lots, np.ones((1, 2), dtype=bool), routing_,
+                            unit_price=np.array([50.0]))
+    assert ordered.tolist() == [[20.0, 0.0]]
+    # not where the lead time forbids it: then the shortfall stays (never an order inside it)
+    ordered = round_to_lots(planned, lots, np.array([[False, True]]), routing_,
+                            unit_price=np.array([50.0]))
+    assert ordered.tolist() == [[0.0, 0.0]]
