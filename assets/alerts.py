@@ -3,11 +3,19 @@
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
+from assets.checks import check_result, check_spec
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.review.alerts import alert_counts
+from sop_pipeline.review.checks import alerts_problems
 from sop_pipeline.review.stage import alerts_stage
+
+# Not blocking: alerts out of order mislead the pack's top list, the plan itself is sound.
+ALERTS_ORDERED = check_spec(
+    "ordered_by_severity", "alerts", blocking=False,
+    description="Severity is high, medium or low; alerts are ordered by severity, then value "
+                "at risk (largest first), kind, entity and month.")
 
 
 @asset(
@@ -20,13 +28,15 @@ from sop_pipeline.review.stage import alerts_stage
                 "purchase orders, slow suppliers, biased forecasts, the orders to release, "
                 "expedite, push out or cancel and the decisions past their due month, one "
                 "sentence each, ordered by severity then value at risk.",
+    check_specs=[ALERTS_ORDERED],
 )
 def alerts(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
         rows = alerts_stage(con, cycle_of(context), currency=sop.supply_settings().currency)
         counts = rows.groupby(["kind", "severity"]).size().rename("alerts").reset_index()
-        return write_cycle_table(
+        yield write_cycle_table(
             con, context, "alerts", rows,
             alerts_by_kind=MetadataValue.md(markdown_table(counts)),
             **{f"alerts/{key}": count for key, count in alert_counts(rows).items()},
         )
+    yield check_result(context, ALERTS_ORDERED, alerts_problems(rows))

@@ -8,26 +8,47 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    DataVersion,
     MaterializeResult,
     MetadataValue,
     multi_asset,
 )
 
+from assets.planning import column_schema
 from assets.resources import WAREHOUSE_POOL, SopSettings
 from sop_pipeline import demo
-from sop_pipeline.ingest.contract import ENTITIES
+from sop_pipeline.ingest.contract import ENTITIES, Entity
+from sop_pipeline.ingest.dbt_sources import LOG_TABLES, META_DESCRIPTIONS
 from sop_pipeline.ingest.landing import land_extracts
 
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
+META_TYPES = {"_row_number": "BIGINT", "_loaded_at": "TIMESTAMP"}
+
+
+def raw_columns(entity: Entity) -> list[tuple[str, str, str]]:
+    """The raw table's columns as landed: the contract's (text from CSV, whatever Parquet
+    typed) and the load metadata."""
+    return [*((c.name, "VARCHAR", f"{c.description} (contract: {c.kind})")
+              for c in entity.columns),
+            *((name, META_TYPES.get(name, "VARCHAR"), text)
+              for name, text in META_DESCRIPTIONS.items())]
+
 
 # The keys match the dbt sources (`source('raw', 'erp_items')`), so lineage joins up.
 RAW_SPECS = [
     AssetSpec(["raw", e.table], description=e.description, group_name="extracts",
-              kinds={"duckdb"}, metadata={"contract_file": e.name, "required": e.required})
+              kinds={"duckdb"},
+              metadata={"contract_file": e.name, "required": e.required,
+                        "dagster/table_name": f"raw.{e.table}",
+                        "dagster/column_schema": column_schema(raw_columns(e))})
     for e in ENTITIES
 ] + [
     AssetSpec(QUARANTINE_KEY, group_name="extracts", kinds={"duckdb"},
-              description="Rows that broke a row-level contract rule, with the reason.")
+              description="Rows that broke a row-level contract rule, with the reason.",
+              metadata={"dagster/table_name": "raw.quarantine",
+                        "dagster/column_schema": column_schema(
+                            [(name, "VARCHAR", text)
+                             for name, text in LOG_TABLES["quarantine"][1].items()])})
 ]
 
 
@@ -50,6 +71,8 @@ def raw_extracts(context: AssetExecutionContext, sop: SopSettings):
     for load, entity in zip(report.entities, ENTITIES, strict=True):
         yield MaterializeResult(
             asset_key=["raw", entity.table],
+            # the file's content is the raw table's version: a new hash, new data downstream
+            data_version=DataVersion(load.file_hash) if load.file_hash else None,
             metadata={
                 "status": load.status,
                 "source_file": MetadataValue.path(load.source_file or "(absent)"),

@@ -1,13 +1,22 @@
 """Planning assets, one partition per cycle: each reads, calls sop_pipeline, writes, reports."""
 
 
+import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+)
 
 from assets.partitions import cycle_partitions
 from assets.resources import WAREHOUSE_POOL
 from sop_pipeline.cycle import month_start
 from sop_pipeline.report.sparkline import sparkline_markdown
+from sop_pipeline.tables import OUTPUT_TABLES
 from sop_pipeline.warehouse import replace_cycle_rows
 
 PREVIEW_ROWS = 10
@@ -23,19 +32,47 @@ def cycle_of(context: AssetExecutionContext) -> pd.Timestamp:
 def write_cycle_table(
     con, context: AssetExecutionContext, name: str, rows: pd.DataFrame, **metadata
 ) -> MaterializeResult:
-    """Replace this cycle's rows of table `name`; return the materialization with a preview."""
+    """Replace this cycle's rows of table `name`; return the materialization with its table
+    name, column schema, a preview (of the selected model's rows where the table marks one)
+    and `metadata` made readable."""
     cycle_month = cycle_of(context)
     count = replace_cycle_rows(con, name, cycle_month, rows)
     context.log.info(f"{name}: {count:,} rows for cycle {context.partition_key}")
+    shown = rows[rows["is_selected"].astype(bool)] if "is_selected" in rows.columns else rows
     return MaterializeResult(
         asset_key=AssetKey(name),
         metadata={
             "dagster/row_count": count,
-            "table": f"main.{name}",
-            "preview": MetadataValue.md(markdown_table(rows.head(PREVIEW_ROWS))),
-            **metadata,
+            "dagster/table_name": f"main.{name}",
+            "dagster/column_schema": column_schema(OUTPUT_TABLES[name].columns),
+            "preview": MetadataValue.md(markdown_table(shown.head(PREVIEW_ROWS))),
+            **{key: readable(value) for key, value in metadata.items()},
         },
     )
+
+
+def column_schema(columns) -> TableSchema:
+    """A Dagster column schema of (name, type, description) columns (tables.py, contract)."""
+    return TableSchema(columns=[TableColumn(name, sql_type, description=description)
+                                for name, sql_type, description in columns])
+
+
+def readable(value):
+    """A metadata value as a person reads it: floats rounded to what matters (whole above
+    1,000, 2 decimals above 1, 4 significant digits below), dictionaries as markdown tables."""
+    if isinstance(value, bool | int | MetadataValue) or value is None:
+        return value
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if not np.isfinite(value) or value == 0:
+            return value
+        if abs(value) >= 1000:
+            return round(value)
+        return round(value, 2) if abs(value) >= 1 else float(f"{value:.4g}")
+    if isinstance(value, dict):
+        table = pd.DataFrame({"key": list(value), "value": [readable(v) for v in value.values()]})
+        return MetadataValue.md(markdown_table(table))
+    return value
 
 
 def monthly_chart(frame: pd.DataFrame, column: str, how: str = "sum") -> MetadataValue:

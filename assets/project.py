@@ -5,18 +5,28 @@ project when the manifest is missing or older than a model; `sop run` and the te
 before they import `assets.dbt`, whose `@dbt_assets` reads the manifest at import time.
 Under `dagster dev` the same check runs on every code location load, so model edits show on
 reload (dagster-dbt's own `prepare_if_dev` would look for `dbt` on PATH, not in the venv).
+
+dbt partial-parses only while the rendered profile, the DuckDB path included, is the one its
+saved parse state was made with: each warehouse keeps the state of its last build
+(`partial_parse_state`), so a second run on it re-parses only the files that changed.
 """
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from sop_pipeline import warehouse
+
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # The dbt beside this interpreter: the venv's bin need not be on PATH (`.venv/bin/sop`).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 PREPARE_COMMAND = "make prepare (or: .venv/bin/python -m assets.project)"
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
@@ -29,6 +39,26 @@ def prepare_dbt_project() -> None:
              "--profiles-dir", str(DBT_DIR)],
             check=True, cwd=DBT_DIR,
         )
+
+
+def dbt_duckdb_path(warehouse_dir: Path | str) -> str:
+    """SOP_DUCKDB_PATH for dbt: absolute, so one warehouse always renders the same profile."""
+    return str(warehouse.database_path(Path(warehouse_dir).resolve()))
+
+
+def partial_parse_state(warehouse_dir: Path | str) -> Path:
+    """dbt's parse state for builds on this warehouse (a state made with another DuckDB path
+    would make dbt re-parse the whole project)."""
+    return Path(warehouse_dir).resolve() / f"dbt_{PARTIAL_PARSE_FILE}"
+
+
+def keep_partial_parse(invocation_target: Path, state: Path) -> None:
+    """Save the parse state a dbt invocation wrote in its own target folder as `state`."""
+    written = Path(invocation_target) / PARTIAL_PARSE_FILE
+    if written.exists() and state.parent.is_dir():
+        staged = state.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(written, staged)
+        staged.replace(state)  # atomic: a build starting now reads the old or the new state
 
 
 def manifest_path() -> Path:

@@ -12,26 +12,38 @@ from dagster import (
     asset,
 )
 
+from assets.checks import check_result, check_spec
 from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
+from sop_pipeline.report.checks import publication_problems, published_counts
 from sop_pipeline.report.pack import pack_problems, pack_sections, write_pack
-from sop_pipeline.report.publish import publish
+from sop_pipeline.report.publish import publish, read_manifest
+from sop_pipeline.review.checks import summary_problems
 from sop_pipeline.review.stage import summary_stage
 from sop_pipeline.tables import OUTPUT_TABLES
 
 PLANNING_TABLES = [AssetKey(name) for name in OUTPUT_TABLES if name != "cycle_summary"]
+ONE_SUMMARY_ROW = check_spec(
+    "one_summary_row", "cycle_summary", blocking=True,
+    description="Exactly one row for the cycle, no negative count of skus or alerts.")
+MANIFEST_MATCHES = check_spec(
+    "manifest_matches_tables", "published_tables", blocking=True,
+    description="manifest.json lists every published table, and its rows per table are "
+                "the rows of the serving file and of the Parquet version it points at.")
 
 
 @asset(
     deps=PLANNING_TABLES, group_name="report", **PLANNING,
     description=OUTPUT_TABLES["cycle_summary"].description,
+    check_specs=[ONE_SUMMARY_ROW],
 )
 def cycle_summary(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
         row = summary_stage(con, cycle_of(context))
         figures = {column: float(value) for column, value in row.iloc[0].items()
                    if isinstance(value, (int, float, np.number)) and not np.isnan(value)}
-        return write_cycle_table(con, context, "cycle_summary", row, **figures)
+        yield write_cycle_table(con, context, "cycle_summary", row, **figures)
+    yield check_result(context, ONE_SUMMARY_ROW, summary_problems(row))
 
 
 @asset(
@@ -69,15 +81,20 @@ def sop_pack(context: AssetExecutionContext, sop: SopSettings):
     description="The output tables copied for BI tools to a serving DuckDB file (readable by "
                 "DuckDB 0.10 and later) and to Parquet, swapped in atomically after a "
                 "successful cycle.",
+    check_specs=[MANIFEST_MATCHES],
 )
 def published_tables(context: AssetExecutionContext, sop: SopSettings):
     with sop.connect() as con:
         publication = publish(con, sop.warehouse_path(), OUTPUT_TABLES)
     context.log.info(f"published version {publication.version} to "
                      f"{publication.serving_path} in {publication.seconds:.1f} s")
-    return MaterializeResult(metadata={
+    yield MaterializeResult(metadata={
         "serving_file": MetadataValue.path(str(publication.serving_path)),
         "parquet_dir": MetadataValue.path(str(publication.parquet_dir)),
         "version": publication.version,
         **{f"rows/{name}": rows for name, rows in publication.tables.items()},
     })
+    manifest = read_manifest(sop.warehouse_path())
+    counts = published_counts(sop.warehouse_path(), manifest) if manifest else ({}, {})
+    yield check_result(context, MANIFEST_MATCHES,
+                       publication_problems(manifest, OUTPUT_TABLES, *counts))

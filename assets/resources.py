@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
+from pydantic import Field
 
 from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
@@ -22,18 +23,43 @@ WAREHOUSE_POOL = "sop_warehouse"
 class SopSettings(ConfigurableResource):
     """Set by `sop run` flags, or by SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR for `dagster dev`."""
 
-    extracts_dir: str = ""
-    warehouse_dir: str = ""
-    horizon_months: int = 18
-    backtest_windows: int = 3
-    prophet_max_series: int = 300
-    forecast_workers: int = max(1, (os.cpu_count() or 1))
-    service_level: float = 0.95  # of the safety stock
-    holding_cost_rate: float = SupplySettings.holding_cost_rate
-    lost_sales_penalty: float = SupplySettings.lost_sales_penalty
-    overtime_share: float = SupplySettings.overtime_share
-    overtime_cost_per_hour: float = SupplySettings.overtime_cost_per_hour
-    currency: str = SupplySettings.currency  # of the items' prices and costs
+    extracts_dir: str = Field(
+        default="", description="Folder of the extract files (the contract's layout); empty: "
+        "SOP_EXTRACTS_DIR, else the bundled demo company in ./demo_data.")
+    warehouse_dir: str = Field(
+        default="", description="Folder of the DuckDB working file, the packs and the "
+        "publication; empty: SOP_WAREHOUSE_DIR, else ./warehouse.")
+    horizon_months: int = Field(
+        default=18, description="Months forecast and planned from the cycle month.")
+    backtest_windows: int = Field(
+        default=3, description="Rolling origins of the forecast backtest that selects the "
+        "model per series.")
+    prophet_max_series: int = Field(
+        default=300, description="Prophet is fitted on at most this many series (the "
+        "largest by volume); it is the slowest candidate.")
+    forecast_workers: int = Field(
+        default=max(1, (os.cpu_count() or 1)),
+        description="Processes fitting forecasts (and planning scenarios) side by side; "
+        "default: the machine's cores.")
+    service_level: float = Field(
+        default=0.95, description="Cycle service level of the safety stock, from 0.5 to "
+        "under 1 (0.95 = 95 %).")
+    holding_cost_rate: float = Field(
+        default=SupplySettings.holding_cost_rate,
+        description="Cost of holding a unit a month, as a share of its unit cost.")
+    lost_sales_penalty: float = Field(
+        default=SupplySettings.lost_sales_penalty,
+        description="Cost of a lost sale in the supply LP, as a multiple of the unit price.")
+    overtime_share: float = Field(
+        default=SupplySettings.overtime_share,
+        description="Overtime allowed above a work centre's available hours, as a share of "
+        "them (0.1 = 10 %).")
+    overtime_cost_per_hour: float = Field(
+        default=SupplySettings.overtime_cost_per_hour,
+        description="Cost of an overtime hour, in the currency.")
+    currency: str = Field(
+        default=SupplySettings.currency,
+        description="Currency of the items' prices and costs, shown on every money figure.")
 
     def extracts_path(self) -> Path:
         return Path(self.extracts_dir) if self.extracts_dir else demo.default_extracts_dir()

@@ -13,9 +13,11 @@ the supply assets).
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
+from assets.checks import check_result, check_spec
 from assets.dbt import model_keys
 from assets.planning import PLANNING, cycle_of, markdown_table, write_cycle_table
 from assets.resources import SopSettings
+from sop_pipeline.review.checks import scenario_kpis_problems, what_if_problems
 from sop_pipeline.review.scenario_stage import SCENARIO_TABLES, scenario_stage
 from sop_pipeline.review.stage import scenario_levers
 from sop_pipeline.tables import OUTPUT_TABLES
@@ -23,6 +25,15 @@ from sop_pipeline.warehouse import replace_cycle_rows
 
 SHOWN = ["scenario", "revenue", "gross_margin", "supply_cost", "lost_sales_value", "fill_rate",
          "inventory_value", "peak_utilisation", "margin_vs_baseline"]
+BASELINE_IS_ZERO = check_spec(
+    "baseline_is_zero", "scenario_kpis", blocking=True,
+    description="One row per scenario, exactly one of them the baseline, whose "
+                "*_vs_baseline columns are 0.")
+WHAT_IFS_HOLD = check_spec(
+    "what_ifs_hold", "scenario_kpis", blocking=True,
+    description="Each what-if's capacity plan, inventory projection and plan financials "
+                "hold the baseline's rules: hours within available + overtime, stock chained "
+                "month to month, money adding up.")
 
 
 @asset(
@@ -30,6 +41,7 @@ SHOWN = ["scenario", "revenue", "gross_margin", "supply_cost", "lost_sales_value
           *model_keys("stg_plan__scenarios", "fct_supply_orders", "dim_items")],
     group_name="scenarios", **PLANNING,
     description=OUTPUT_TABLES["scenario_kpis"].description,
+    check_specs=[BASELINE_IS_ZERO, WHAT_IFS_HOLD],
 )
 def scenario_kpis(context: AssetExecutionContext, sop: SopSettings):
     cycle_month = cycle_of(context)
@@ -42,9 +54,11 @@ def scenario_kpis(context: AssetExecutionContext, sop: SopSettings):
             count = replace_cycle_rows(con, name, cycle_month, rows, what_ifs=True)
             context.log.info(f"{name}: {count:,} what-if rows for {context.partition_key}")
         context.log.info(f"scenarios planned: {', '.join(kpis['scenario'])}")
-        return write_cycle_table(
+        yield write_cycle_table(
             con, context, "scenario_kpis", kpis,
             scenarios=len(kpis), currency=sop.currency,
             side_by_side=MetadataValue.md(markdown_table(kpis[SHOWN])),
             best_scenario=str(kpis.loc[kpis["margin_vs_baseline"].idxmax(), "scenario"]),
         )
+    yield check_result(context, BASELINE_IS_ZERO, scenario_kpis_problems(kpis))
+    yield check_result(context, WHAT_IFS_HOLD, what_if_problems(what_ifs, sop.overtime_share))

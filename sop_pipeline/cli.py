@@ -1,25 +1,34 @@
 """`sop`: generate a demo company, or run S&OP cycles through Dagster in-process.
 
 The only module of sop_pipeline that imports Dagster (through `assets`), and only when a run
-is asked for.
+is asked for. `sop run` is quiet: a line per cycle, a bar for the forecast and the time of
+every stage; Dagster's events, dbt's output and library warnings go to the run log
+(<warehouse>/logs/sop_run.log) and the Dagster instance, or to the terminal with --verbose.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from sop_pipeline import cycle, demo, warehouse
 from sop_pipeline.demo import generate_company
-from sop_pipeline.ingest.landing import last_order_date
+from sop_pipeline.ingest.landing import ContractError, last_order_date, order_dates
+from sop_pipeline.report.console import HEARTBEAT_SECONDS, RunConsole
 from sop_pipeline.report.text import cycle_report, load_summary
 
-DEFAULT_FIRST_CYCLE = pd.Timestamp("2022-01-01")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The logger whose DEBUG records carry the forecast's progress (series_done, series_total).
+FORECAST_LOGGER = "sop_pipeline.demand.forecast"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--cycle", help="one cycle, YYYY-MM")
     which.add_argument("--cycles", help="a range of cycles, YYYY-MM..YYYY-MM, run in order")
     which.add_argument("--last", type=int, help="the N cycles up to the latest one")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="print Dagster's event stream, dbt's output and library warnings "
+                          "(otherwise they go to <warehouse>/logs/sop_run.log)")
     run.set_defaults(handler=_run)
     return parser
 
@@ -79,21 +91,39 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"sop run: {exc}", file=sys.stderr)
         return 2
-    if not run_cycles(cycles, extracts_dir, warehouse_dir):
+    console = run_console(args.verbose)
+    if not run_cycles(cycles, extracts_dir, warehouse_dir, verbose=args.verbose,
+                      console=console):
         return 1
+    print(console.stage_times())
     with warehouse.connect(warehouse_dir, read_only=True) as con:
         print(cycle_report(con, warehouse.database_path(warehouse_dir)))
+    if not args.verbose:
+        print(f"Run log (Dagster events, dbt output, warnings): {run_log_path(warehouse_dir)}")
     return 0
 
 
-def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Path) -> bool:
+def _first_supported(extracts_dir: Path, default: pd.Timestamp) -> pd.Timestamp:
+    """The first cycle the extracts support (cycle.first_supported_cycle); `default` before
+    there are extracts to read."""
+    try:
+        first, _ = order_dates(extracts_dir)
+    except (ContractError, OSError, duckdb.Error):
+        return default
+    return cycle.first_supported_cycle(first) if first else default
+
+
+def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Path,
+               verbose: bool = False, console: RunConsole | None = None) -> bool:
     """Run the cycles in order through the Dagster jobs the UI shows; False when one fails.
 
     The first cycle lands the extracts and builds the dbt models; the later ones plan from the
-    same marts. With DAGSTER_HOME set, the runs appear in the Dagster UI's history.
+    same marts. With DAGSTER_HOME set, the runs appear in the Dagster UI's history, tagged
+    with run_tags. Quiet unless verbose: see the module docstring.
     """
-    if cycles[0] < DEFAULT_FIRST_CYCLE:  # partitions must reach back to the earliest cycle
-        os.environ.setdefault("SOP_FIRST_CYCLE", cycle.month_label(cycles[0]))
+    # the partitions start at the first cycle these extracts support, or earlier if asked
+    os.environ.setdefault("SOP_FIRST_CYCLE", cycle.month_label(
+        min(cycles[0], _first_supported(extracts_dir, cycles[0]))))
     from dagster import DagsterInstance
 
     from assets.project import prepare_dbt_project
@@ -104,21 +134,56 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
     defs = build_defs(str(extracts_dir), str(warehouse_dir))
     instance = (DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
                 else DagsterInstance.ephemeral())
-    for position, cycle_month in enumerate(cycles):
-        job = defs.resolve_job_def("monthly_cycle" if position == 0 else "planning_only")
-        key = cycle.month_label(cycle_month)
-        started = time.perf_counter()
-        result = job.execute_in_process(partition_key=key, instance=instance,
-                                        raise_on_error=False)
-        if not result.success:
-            print(f"cycle {key} failed; earlier outputs are unchanged.\n"
-                  f"{failure_message(result)}", file=sys.stderr)
-            return False
-        print(f"cycle {key}: planned in {time.perf_counter() - started:.1f} s", flush=True)
-        if position == 0:
-            with warehouse.connect(warehouse_dir, read_only=True) as con:
-                print(load_summary(con), flush=True)
+    out, err = sys.stdout, sys.stderr  # the terminal, before a quiet run redirects them
+    console = console or run_console(verbose)
+    log_path = run_log_path(warehouse_dir)
+    with _run_log(log_path, quiet=not verbose) as log_handler:
+        loggers, logger_config = _job_loggers(console, log_handler, verbose)
+        for position, cycle_month in enumerate(cycles):
+            job = defs.resolve_job_def("monthly_cycle" if position == 0 else "planning_only")
+            job = job.with_logger_defs(loggers)
+            key = cycle.month_label(cycle_month)
+            console.start_cycle(key, steps=len(job.graph.nodes))
+            started = time.perf_counter()
+            with _forecast_progress(console):
+                result = job.execute_in_process(
+                    partition_key=key, instance=instance, raise_on_error=False,
+                    run_config={"loggers": logger_config},
+                    tags=run_tags(job.name, cycle_month, cycles))
+            if not result.success:
+                console.end_cycle("")
+                log = "" if verbose else f"\nfull log: {log_path}"
+                print(f"cycle {key} failed; earlier outputs are unchanged.\n"
+                      f"{failure_message(result)}{log}", file=err, flush=True)
+                return False
+            console.end_cycle(f"cycle {key}: planned in {time.perf_counter() - started:.1f} s")
+            if position == 0:
+                with warehouse.connect(warehouse_dir, read_only=True) as con:
+                    print(load_summary(con), file=out, flush=True)
     return True
+
+
+def run_console(verbose: bool) -> RunConsole:
+    """Bars on a terminal, an occasional plain line elsewhere; neither beside Dagster's events."""
+    return RunConsole(sys.stdout, bars=False if verbose else None,
+                      heartbeat_seconds=None if verbose else HEARTBEAT_SECONDS)
+
+
+def run_tags(job_name: str, cycle_month: pd.Timestamp, cycles: list[pd.Timestamp]
+             ) -> dict[str, str]:
+    """What a run started by `sop run` is, for filtering the Dagster UI's run list."""
+    return {
+        "sop/source": "cli",
+        "sop/cycle": cycle.month_label(cycle_month),
+        # the first cycle lands the extracts and builds dbt, the later ones only plan
+        "sop/stage": "land_and_plan" if job_name == "monthly_cycle" else "plan",
+        "sop/batch": f"{cycle.month_label(cycles[0])}..{cycle.month_label(cycles[-1])}",
+    }
+
+
+def run_log_path(warehouse_dir: Path) -> Path:
+    """Where a quiet `sop run` writes what it does not print (overwritten by each run)."""
+    return Path(warehouse_dir) / "logs" / "sop_run.log"
 
 
 def failure_message(result) -> str:
@@ -130,7 +195,94 @@ def failure_message(result) -> str:
             while error.cause is not None:
                 error = error.cause
             messages.append(f"[{event.step_key}] {error.message.strip()}")
-    return "\n".join(messages) or "the run failed (see the Dagster logs above)"
+    return "\n".join(messages) or "the run failed (see the Dagster logs)"
+
+
+@contextlib.contextmanager
+def _run_log(path: Path, quiet: bool) -> Iterator[logging.Handler | None]:
+    """Quiet: stdout, stderr, Python warnings and log records from INFO go to path; the
+    handler yielded takes Dagster's events, DEBUG included. Verbose: nothing changes."""
+    if not quiet:
+        yield None
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    level = root.level
+    with path.open("w", encoding="utf-8", buffering=1) as log:
+        handler, events = logging.StreamHandler(log), logging.StreamHandler(log)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.setLevel(logging.INFO)
+        events.setFormatter(logging.Formatter("%(asctime)s %(levelname)s dagster: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        logging.captureWarnings(True)
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                yield events
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            root.setLevel(level)
+
+
+def _job_loggers(console: RunConsole, log_handler: logging.Handler | None, verbose: bool):
+    """(logger_defs, run_config loggers): the stage timings always; Dagster's console logger
+    with verbose, else the events go to the run log."""
+    from dagster import LoggerDefinition, colored_console_logger
+
+    stage_logger = logging.Logger("sop.stages", level=logging.DEBUG)
+    stage_logger.addHandler(_StageEvents(console))
+    if log_handler is not None:
+        stage_logger.addHandler(log_handler)
+    loggers = {"sop_stages": LoggerDefinition(lambda _: stage_logger,
+                                              description="stage lines of `sop run`")}
+    config = {"sop_stages": {}}
+    if verbose:  # DEBUG: every event, as Dagster prints them when no logger is configured
+        loggers["console"] = colored_console_logger
+        config["console"] = {"config": {"log_level": "DEBUG"}}
+    return loggers, config
+
+
+class _StageEvents(logging.Handler):
+    """Dagster's step events to the console: a step started, a step finished in n seconds."""
+
+    def __init__(self, console: RunConsole) -> None:
+        super().__init__(logging.DEBUG)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is not None and event.event_type_value == "STEP_START":
+            self.console.step_started(event.step_key)
+        elif event is not None and event.is_step_success:
+            self.console.step_finished(event.step_key,
+                                       event.event_specific_data.duration_ms / 1000)
+        else:
+            self.console.tick()
+
+
+class _ForecastProgress(logging.Handler):
+    def __init__(self, console: RunConsole) -> None:
+        super().__init__(logging.DEBUG)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "series_total"):
+            self.console.forecast_progress(record.series_done, record.series_total)
+
+
+@contextlib.contextmanager
+def _forecast_progress(console: RunConsole) -> Iterator[None]:
+    """The forecast's progress records (sop_pipeline.demand.forecast) to the console's bar."""
+    forecast_logger = logging.getLogger(FORECAST_LOGGER)
+    handler, level = _ForecastProgress(console), forecast_logger.level
+    forecast_logger.addHandler(handler)
+    forecast_logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        forecast_logger.removeHandler(handler)
+        forecast_logger.setLevel(level)
 
 
 def _cycles(args: argparse.Namespace, extracts_dir: Path) -> list[pd.Timestamp]:

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 COMPLETE_WITHIN_DAYS = 3
+# A year of actuals before the first cycle: the seasonal naive baseline and a yearly season
+# need it.
+FIRST_CYCLE_HISTORY_MONTHS = 12
 
 
 def month_start(month: str | dt.date | pd.Timestamp) -> pd.Timestamp:
@@ -58,6 +61,12 @@ def next_cycle(last_order_date: dt.date) -> pd.Timestamp:
     month = day.to_period("M").to_timestamp()
     complete = day.days_in_month - day.day < COMPLETE_WITHIN_DAYS
     return month + pd.offsets.MonthBegin(1) if complete else month
+
+
+def first_supported_cycle(first_order_date: dt.date) -> pd.Timestamp:
+    """The first cycle the data supports: FIRST_CYCLE_HISTORY_MONTHS after the first order's
+    month."""
+    return month_start(first_order_date) + pd.DateOffset(months=FIRST_CYCLE_HISTORY_MONTHS)
 
 
 def horizon_months(cycle_month: pd.Timestamp, horizon: int) -> list[pd.Timestamp]:

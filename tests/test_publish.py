@@ -75,6 +75,7 @@ def test_publish_writes_serving_file_parquet_comments_and_manifest(con, warehous
     assert publication.parquet_dir == published / "parquet" / "current"
     assert publication.manifest_path == published / "manifest.json"
     assert publication.tables == {"orders": 5, "order_totals": 1}
+    assert publication.views == {"latest_orders": "orders", "latest_order_totals": "order_totals"}
     assert publication.version == 1
     assert os.readlink(publication.parquet_dir) == "v000001"
 
@@ -97,8 +98,18 @@ def test_publish_writes_serving_file_parquet_comments_and_manifest(con, warehous
         "SELECT table_name, column_name, comment FROM duckdb_columns() "
         "WHERE comment IS NOT NULL ORDER BY 1, 2"
     ).fetchall()
-    assert column_comments == [("order_totals", "qty", "Sum of qty."),
+    assert column_comments == [("latest_order_totals", "qty", "Sum of qty."),
+                               ("latest_orders", "qty", "Units ordered."),
+                               ("order_totals", "qty", "Sum of qty."),
                                ("orders", "qty", "Units ordered.")]
+    assert serving.execute(
+        "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+    ).fetchall() == [
+        ("latest_order_totals",
+         "The rows of order_totals of its newest cycle_month. One row: the totals of orders."),
+        ("latest_orders",
+         "The rows of orders of its newest cycle_month. Customer orders of the cycle."),
+    ]
     serving.close()
 
     manifest = read_manifest(warehouse)
@@ -110,6 +121,10 @@ def test_publish_writes_serving_file_parquet_comments_and_manifest(con, warehous
     assert manifest["tables"] == {
         "orders": {"rows": 5, "cycle_months": ["2024-03-01"]},
         "order_totals": {"rows": 1, "cycle_months": ["2024-03-01"]},
+    }
+    assert manifest["views"] == {
+        "latest_orders": {"table": "orders", "cycle_month": "2024-03-01", "rows": 5},
+        "latest_order_totals": {"table": "order_totals", "cycle_month": "2024-03-01", "rows": 1},
     }
     assert manifest["published_at"].endswith("+00:00")
     assert sorted(p.name for p in published.iterdir()) == [
@@ -131,7 +146,97 @@ def test_declared_tables_get_their_data_dictionary(con, warehouse):
         "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'alerts'"
     ).fetchall()) == {name: text for name, _, text in alerts.columns}
     serving.close()
-    assert read_manifest(warehouse)["tables"]["alerts"] == {"rows": 0, "cycle_months": []}
+    manifest = read_manifest(warehouse)
+    assert manifest["tables"]["alerts"] == {"rows": 0, "cycle_months": []}
+    assert manifest["views"] == {
+        "latest_alerts": {"table": "alerts", "cycle_month": None, "rows": 0}}
+
+
+def add_cycle(con: duckdb.DuckDBPyConnection, cycle_month: str, orders: int) -> None:
+    """Append a cycle's orders to those already in `orders` (the tables keep every cycle)."""
+    con.execute(
+        "INSERT INTO orders SELECT ?::DATE, 1000 + i, 'SKU-' || (i % 7), i + 1, i * 2.0, false "
+        "FROM range(?) AS r(i)",
+        [cycle_month, orders],
+    )
+
+
+def test_latest_views_hold_each_tables_newest_cycle_from_the_serving_file_alone(con, warehouse):
+    add_cycle(con, "2024-04-01", orders=3)  # orders: 5 of March, 3 of April; totals: March
+    publication = publish(con, warehouse, TABLES)
+    con.close()  # and the working file deleted: the views must read the serving file only
+    (warehouse / "sop.duckdb").unlink()
+
+    # ATTACHed under another name, beside a same-named table of the default database.
+    reader = duckdb.connect()
+    reader.execute("CREATE TABLE orders AS SELECT DATE '2030-01-01' AS cycle_month")
+    reader.execute(f"ATTACH '{publication.serving_path}' AS sop (READ_ONLY)")
+    assert reader.execute(
+        "SELECT cycle_month::VARCHAR, count(*) FROM sop.latest_orders GROUP BY 1"
+    ).fetchall() == [("2024-04-01", 3)]
+    assert reader.execute(
+        "SELECT cycle_month::VARCHAR, orders FROM sop.latest_order_totals").fetchall() == [
+        ("2024-03-01", 5)]  # each view takes its own table's newest cycle
+    assert reader.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'latest_orders'").fetchone()[0] == (
+        "CREATE VIEW latest_orders AS SELECT * FROM orders WHERE "
+        "(cycle_month = (SELECT max(cycle_month) FROM orders));")
+    assert read_manifest(warehouse)["views"]["latest_orders"] == {
+        "table": "orders", "cycle_month": "2024-04-01", "rows": 3}
+
+
+def test_latest_plan_views_show_the_adopted_plan_of_the_newest_cycle(con, warehouse):
+    """A plan table publishes each cycle's adopted plan; its latest_ view the newest of them."""
+    capacity = OUTPUT_TABLES["capacity_plan"]
+    con.execute(
+        f"CREATE TABLE capacity_plan ({', '.join(f'{n} {t}' for n, t, _ in capacity.columns)})")
+    for cycle_month in ("2024-03-01", "2024-04-01"):
+        for scenario in ("baseline", "overtime"):
+            con.execute(
+                "INSERT INTO capacity_plan (cycle_month, scenario, work_center_id, month) "
+                "VALUES (?::DATE, ?, 'WC-1', ?::DATE)", [cycle_month, scenario, cycle_month])
+    con.execute("CREATE TABLE plan_version (cycle_month DATE, scenario VARCHAR)")
+    con.execute("INSERT INTO plan_version VALUES ('2024-04-01', 'overtime')")
+
+    publication = publish(con, warehouse, ["capacity_plan", "plan_version"])
+
+    serving = duckdb.connect(str(publication.serving_path), read_only=True)
+    assert serving.execute(
+        "SELECT cycle_month::VARCHAR, scenario FROM latest_capacity_plan").fetchall() == [
+        ("2024-04-01", "overtime")]
+    comment = serving.execute(
+        "SELECT comment FROM duckdb_views() WHERE view_name = 'latest_capacity_plan'"
+    ).fetchone()[0]
+    assert comment.startswith("The latest adopted plan: the rows of capacity_plan of its "
+                              "newest cycle_month, which hold that cycle's adopted plan")
+    assert capacity.description in comment
+    assert dict(serving.execute(
+        "SELECT column_name, comment FROM duckdb_columns() "
+        "WHERE table_name = 'latest_capacity_plan'").fetchall()) == {
+        name: text for name, _, text in capacity.columns}
+    serving.close()
+
+
+def test_every_planning_table_gets_a_latest_view(con, warehouse):
+    for declared in OUTPUT_TABLES.values():
+        columns = ", ".join(f"{n} {t}" for n, t, _ in declared.columns)
+        con.execute(f"CREATE TABLE {declared.name} ({columns})")
+
+    publication = publish(con, warehouse, OUTPUT_TABLES)
+
+    assert publication.views == {f"latest_{name}": name for name in OUTPUT_TABLES}
+    serving = duckdb.connect(str(publication.serving_path), read_only=True)
+    for view in publication.views:
+        assert serving.execute(f"SELECT count(*) FROM {view}").fetchone() == (0,)
+    serving.close()
+    assert set(read_manifest(warehouse)["views"]) == set(publication.views)
+
+
+def test_a_table_named_like_a_latest_view_is_refused(con, warehouse):
+    con.execute("CREATE TABLE latest_orders AS SELECT * FROM orders")
+    with pytest.raises(PublishError, match="latest_orders clash with the latest-cycle view"):
+        publish(con, warehouse, [*TABLES, "latest_orders"])
+    assert not (warehouse / "published").exists()
 
 
 def test_republish_swaps_in_new_data_and_open_readers_keep_the_old(con, warehouse):
@@ -290,8 +395,19 @@ DUCKDB1_READER = textwrap.dedent("""
 
     serving, current = sys.argv[1:3]
     con = duckdb.connect(serving, read_only=True)
+    attached = duckdb.connect()
+    attached.execute(f"ATTACH '{serving}' AS sop (READ_ONLY)")
     print(json.dumps({
         "version": duckdb.__version__,
+        "latest_alerts": con.execute(
+            "SELECT cycle_month::VARCHAR, entity FROM latest_alerts ORDER BY ALL").fetchall(),
+        "attached_latest_alerts": attached.execute(
+            "SELECT count(*) FROM sop.latest_alerts").fetchone()[0],
+        "view_comment": con.execute(
+            "SELECT comment FROM duckdb_views() WHERE view_name = 'latest_alerts'").fetchone()[0],
+        "view_column_comment": con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'latest_alerts' "
+            "AND column_name = 'entity'").fetchone()[0],
         "totals": con.execute("SELECT orders, qty FROM order_totals").fetchone(),
         "orders": con.execute("SELECT count(*), sum(qty) FROM orders").fetchone(),
         "comment": con.execute(
@@ -308,7 +424,13 @@ def test_a_duckdb_1x_client_opens_the_serving_file(con, warehouse):
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    publication = publish(con, warehouse, TABLES)
+    alerts = OUTPUT_TABLES["alerts"]
+    con.execute(f"CREATE TABLE alerts ({', '.join(f'{n} {t}' for n, t, _ in alerts.columns)})")
+    con.execute(
+        "INSERT INTO alerts (cycle_month, kind, entity) VALUES "
+        "('2024-02-01', 'stockout', 'SKU-1'), ('2024-03-01', 'stockout', 'SKU-2'), "
+        "('2024-03-01', 'capacity', 'WC-1')")
+    publication = publish(con, warehouse, [*TABLES, "alerts"])
 
     result = subprocess.run(
         [sys.executable, "-c", DUCKDB1_READER, str(publication.serving_path),
@@ -324,3 +446,8 @@ def test_a_duckdb_1x_client_opens_the_serving_file(con, warehouse):
     assert report["orders"] == [5, 35]
     assert report["comment"] == "Customer orders of the cycle."
     assert report["parquet"] == 5
+    assert report["latest_alerts"] == [["2024-03-01", "SKU-2"], ["2024-03-01", "WC-1"]]
+    assert report["attached_latest_alerts"] == 2  # DuckDB 1.2+ resolves in the attached file
+    assert report["view_comment"].startswith("The rows of alerts of its newest cycle_month.")
+    assert report["view_column_comment"] == {
+        name: text for name, _, text in alerts.columns}["entity"]

@@ -2,6 +2,9 @@
 -- gaps, from its first non-cancelled order month to the last order month of the extract.
 -- Returns the series that break it.
 
+{{ config(meta={'dagster': {'ref': {'name': 'fct_monthly_demand'}}}) }}
+-- In Dagster: an asset check on fct_monthly_demand (it also reads stg_erp__sales_orders).
+
 with
 
 demand as (

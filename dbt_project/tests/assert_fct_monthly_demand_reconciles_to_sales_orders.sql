@@ -1,6 +1,9 @@
 -- Densifying adds zeros only: per sku × location, fct_monthly_demand sums to the
 -- non-cancelled sales order lines of stg_erp__sales_orders. Returns the series that differ.
 
+{{ config(meta={'dagster': {'ref': {'name': 'fct_monthly_demand'}}}) }}
+-- In Dagster: an asset check on fct_monthly_demand (it also reads stg_erp__sales_orders).
+
 with
 
 demand as (

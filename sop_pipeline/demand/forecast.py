@@ -35,6 +35,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -133,8 +136,11 @@ def forecast_demand(
 
     Returns (forecast, accuracy) with FORECAST_COLUMNS and ACCURACY_COLUMNS. With
     settings.workers > 1, batches of series run in a process pool; on_progress(done, total)
-    follows the series as batches finish. events (unique_id, ds, uplift_pct; past and future
-    months) is Prophet's event regressor.
+    follows the series as batches finish (and each step is logged at DEBUG with `series_done`
+    and `series_total` attributes, for a progress bar that cannot reach the callback). events
+    (unique_id, ds, uplift_pct; past and future months) is Prophet's event regressor. Warnings
+    the models raise (statsforecast's RuntimeWarnings) are logged once each with their count,
+    not printed per fit.
     """
     settings = settings or ForecastSettings()
     history = _clean_history(history)
@@ -170,8 +176,8 @@ def forecast_demand(
                                             events, on_progress, len(stats)):
             forecasts.append(forecast)
             errors.append(error)
-    elif on_progress is not None:
-        on_progress(len(stats), len(stats))
+    else:
+        _report_progress(on_progress, len(stats), len(stats))
     forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
     scored = score_backtests(pd.concat(errors, ignore_index=True) if errors else None,
                              history, judged["backtest"])
@@ -238,22 +244,48 @@ def _run_batches(
              None if events is None else events[events["unique_id"].isin(batch["unique_id"])])
             for history, models, backtest in groups
             for batch in _batches(history, series, settings.workers)]
+    caught: Counter[tuple[str, str, str]] = Counter()
     if settings.workers == 1:
         for job in jobs:
-            result = run_batch(*job)
+            result, batch_warnings = _fit_batch(*job)
+            caught.update(batch_warnings)
             done += job[0]["unique_id"].nunique()
-            if on_progress is not None:
-                on_progress(done, total)
+            _report_progress(on_progress, done, total)
             yield result
-        return
-    # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
-    with ProcessPoolExecutor(settings.workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_batch, *job): job[0]["unique_id"].nunique() for job in jobs}
-        for future in as_completed(futures):
-            done += futures[future]
-            if on_progress is not None:
-                on_progress(done, total)
-            yield future.result()
+    else:
+        # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
+        with ProcessPoolExecutor(settings.workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_fit_batch, *job): job[0]["unique_id"].nunique()
+                       for job in jobs}
+            for future in as_completed(futures):
+                done += futures[future]
+                _report_progress(on_progress, done, total)
+                result, batch_warnings = future.result()
+                caught.update(batch_warnings)
+                yield result
+    for (category, message, where), count in caught.items():
+        logger.warning("%s raised %d times while fitting: %s (%s)", category, count, message,
+                       where)
+
+
+def _fit_batch(*job) -> tuple[tuple[pd.DataFrame, pd.DataFrame], Counter[tuple[str, str, str]]]:
+    """run_batch, with the warnings it raises counted by (category, message, file:line)
+    instead of printed: in a worker process they would reach the terminal unlogged."""
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        result = run_batch(*job)
+    return result, Counter(
+        (w.category.__name__, str(w.message), f"{os.path.basename(w.filename)}:{w.lineno}")
+        for w in raised)
+
+
+def _report_progress(on_progress: Callable[[int, int], None] | None, done: int,
+                     total: int) -> None:
+    """The callback, and a DEBUG record carrying the counts for listeners of this logger."""
+    if on_progress is not None:
+        on_progress(done, total)
+    logger.debug("forecast: %d of %d series done", done, total,
+                 extra={"series_done": done, "series_total": total})
 
 
 def _prophet_ids(history: pd.DataFrame, regular: pd.Index, settings: ForecastSettings

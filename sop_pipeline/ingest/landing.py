@@ -125,17 +125,33 @@ def land_extracts(
 
 def last_order_date(extracts_dir: Path | str):
     """The latest order date in the sales orders extract (to find the latest complete month)."""
+    return order_dates(extracts_dir)[1]
+
+
+def order_dates(extracts_dir: Path | str) -> tuple:
+    """The first and the latest order date of the sales orders extract (dates)."""
     entity = next(e for e in ENTITIES if e.name == "erp/sales_orders")
     path, problem = _find_file(entity, Path(extracts_dir))
     if path is None:
         raise ContractError(problem or f"{entity.name}: required file missing in {extracts_dir}.")
     with duckdb.connect() as con:
-        value = con.execute(
-            f"SELECT max(TRY_CAST(order_date AS DATE)) FROM {_reader(path)}"
-        ).fetchone()[0]
-    if value is None:
+        first, last = con.execute(
+            "SELECT min(TRY_CAST(order_date AS DATE)), max(TRY_CAST(order_date AS DATE)) "
+            f"FROM {_reader(path)}").fetchone()
+    if last is None:
         raise ContractError(f"{path}: no parsable order_date, cannot tell the latest month.")
-    return value
+    return first, last
+
+
+def extract_hashes(extracts_dir: Path | str) -> dict[str, str]:
+    """The sha256 of every contract file present in the folder, by entity: what the landing
+    records as each file's `_file_hash`, so a change of content, not of time stamp, tells."""
+    hashes = {}
+    for entity in ENTITIES:
+        path, _ = _find_file(entity, Path(extracts_dir))
+        if path is not None:
+            hashes[entity.name] = _file_hash(path)
+    return hashes
 
 
 def _reader(path: Path, lenient: bool = False) -> str:

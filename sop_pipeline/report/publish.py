@@ -5,16 +5,26 @@ DuckDB lets no other process open a file while a writer holds it. BI tools there
 touch it: after a successful cycle the published tables are copied to
 
     <warehouse_dir>/published/
-        sop_serving.duckdb          every published table, with table and column comments
+        sop_serving.duckdb          every published table, with table and column comments,
+                                    and a view latest_<table> of each one's newest cycle
         parquet/current -> v000042  symlink to the newest version directory
         parquet/v000042/<table>.parquet
         parquet/v000041/...         the version before, kept for readers still on it
-        manifest.json               version, published_at, and per table rows + cycle months
+        manifest.json               version, published_at, per table rows + cycle months, and
+                                    per view its table, cycle month and rows
 
 The plan tables (supply_plan, capacity_plan, inventory_projection, plan_financials) are
 published as each cycle's adopted plan: the scenario plan_version names (the baseline where no
 decision adopted one); their `scenario` column says which. The what-ifs are compared in
 scenario_kpis; their rows stay in the working file.
+
+Every published table with a cycle_month column gets a view `latest_<table>` in the serving
+file: the table's rows of its newest cycle_month, with the table's column comments (so a
+dashboard need not filter on the latest cycle itself). For the plan tables that is the latest
+cycle's adopted plan. The views are created inside the serving file over its own tables and
+name them unqualified: a reader that opens the file directly (duckdb-engine, DuckDB 0.10 to
+2.x) or ATTACHes it in DuckDB 1.2 or later reads them; DuckDB 0.10 to 1.1 resolve a view of
+an ATTACHed file in the default database, so `USE sop` first there.
 
 Atomicity (POSIX): each piece is built under a temporary name in its own directory, flushed
 to disk (CHECKPOINT, fsync) and then swapped in by one `os.replace` (a rename):
@@ -41,6 +51,8 @@ that format are refused with `PublishError`.
 How to connect (always read-only; a read-write connection would lock out the other readers):
 - DuckDB / Python:   duckdb.connect("warehouse/published/sop_serving.duckdb", read_only=True)
 - DuckDB SQL / BI:   ATTACH 'warehouse/published/sop_serving.duckdb' AS sop (READ_ONLY)
+- SQLAlchemy / BI:   duckdb:////abs/path/warehouse/published/sop_serving.duckdb?access_mode=read_only
+                     (duckdb-engine; tested versions in the README, "Connect your BI tool")
 - Parquet:           read 'warehouse/published/parquet/current/<table>.parquet'; to read several
                      tables of one version, resolve `current` once (os.path.realpath) and read
                      the files of that directory.
@@ -59,7 +71,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,6 +82,7 @@ from sop_pipeline.report.serving import (
     PublishError,
     check_tables,
     fsync_dir,
+    latest_views,
     published_rows,
     serving_comments,
     write_parquet,
@@ -106,6 +119,7 @@ class Publication:
     version: int
     tables: dict[str, int]  # table name -> rows
     seconds: float
+    views: dict[str, str] = field(default_factory=dict)  # latest_<table> view -> table
 
 
 def publish(
@@ -125,6 +139,7 @@ def publish(
     names = list(dict.fromkeys(tables))
     source_db = con.execute("SELECT current_database()").fetchone()[0]
     columns = check_tables(con, source_db, names)
+    views = latest_views(columns)
     table_comments = serving_comments(con, source_db, names, comments or {})
 
     published = Path(warehouse_dir) / PUBLISHED_DIR
@@ -147,9 +162,10 @@ def publish(
             name: _cycle_months(con, relations[name])
             for name in names if "cycle_month" in columns[name]
         }
-        write_serving_file(con, relations, table_comments, serving_tmp)
+        view_rows = {view: _latest_rows(con, relations[table]) for view, table in views.items()}
+        write_serving_file(con, relations, table_comments, serving_tmp, views)
         write_parquet(con, relations, parquet_tmp)
-        manifest = _manifest(version, version_name, names, rows, cycle_months)
+        manifest = _manifest(version, version_name, names, rows, cycle_months, views, view_rows)
         _write_json(manifest_tmp, manifest)
         os.symlink(version_name, link_tmp)
 
@@ -178,6 +194,7 @@ def publish(
         version=version,
         tables=rows,
         seconds=round(time.perf_counter() - started, 3),
+        views=views,
     )
 
 
@@ -196,6 +213,8 @@ def _manifest(
     names: list[str],
     rows: dict[str, int],
     cycle_months: dict[str, list[str]],
+    views: dict[str, str],
+    view_rows: dict[str, int],
 ) -> dict:
     return {
         "version": version,
@@ -207,6 +226,14 @@ def _manifest(
         "tables": {
             name: {"rows": rows[name], "cycle_months": cycle_months.get(name, [])}
             for name in names
+        },
+        "views": {
+            view: {
+                "table": table,
+                "cycle_month": cycle_months[table][-1] if cycle_months[table] else None,
+                "rows": view_rows[view],
+            }
+            for view, table in views.items()
         },
     }
 
@@ -250,6 +277,14 @@ def _link_target(link: Path) -> str | None:
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+
+def _latest_rows(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    """Rows of the newest cycle_month of `relation`: what its latest_ view holds."""
+    return con.execute(
+        f"SELECT count(*) FROM {relation} WHERE cycle_month = "
+        f"(SELECT max(cycle_month) FROM {relation})"
+    ).fetchone()[0]
 
 
 def _cycle_months(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:

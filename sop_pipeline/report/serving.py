@@ -1,5 +1,6 @@
 """The copies `publish` swaps in: checking the tables (names, presence, types storage format
-STORAGE_VERSION holds), their comments, and writing the serving file and the Parquet files."""
+STORAGE_VERSION holds), their comments, and writing the serving file (tables and their
+`latest_<table>` views) and the Parquet files."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ _READABLE_TYPES = frozenset({
     "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE",
     "TIME WITH TIME ZONE", "INTERVAL", "VARCHAR", "BLOB", "UUID",
 })
+# A view per table with a cycle_month column: its newest cycle's rows, so that a dashboard
+# need not filter on the latest cycle itself.
+LATEST_PREFIX = "latest_"
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATTACH_ALIAS = "_sop_serving_new"
 
@@ -107,13 +111,29 @@ def serving_comments(
     return result
 
 
+def latest_views(columns: dict[str, dict[str, str]]) -> dict[str, str]:
+    """View name -> table: `latest_<table>` for every table (name -> its columns) with a
+    cycle_month column; PublishError where a view's name is that of a published table."""
+    views = {
+        f"{LATEST_PREFIX}{name}": name for name, types in columns.items() if "cycle_month" in types
+    }
+    clashes = sorted(set(views) & set(columns))
+    if clashes:
+        raise PublishError(f"table name(s) {', '.join(clashes)} clash with the latest-cycle "
+                           f"view of {', '.join(views[name] for name in clashes)}")
+    return views
+
+
 def write_serving_file(
     con: duckdb.DuckDBPyConnection,
     relations: dict[str, str],
     comments: dict[str, tuple[str | None, dict[str, str]]],
     path: Path,
+    views: dict[str, str],
 ) -> None:
-    """A complete serving file at `path`: tables, comments, checkpointed, closed, fsynced."""
+    """A complete serving file at `path`: tables, `views` (name -> table) of their latest
+    cycle, comments, checkpointed, closed, fsynced."""
+    source_db = con.execute("SELECT current_database()").fetchone()[0]
     con.execute(
         f"ATTACH {_literal(path)} AS {_ATTACH_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
     )
@@ -121,11 +141,15 @@ def write_serving_file(
         con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
         try:
             _create_serving_tables(con, relations, comments)
+            con.execute(f"USE {_ATTACH_ALIAS}")  # the views bind to the serving file's tables
+            _create_latest_views(con, views, comments)
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
             raise
+        finally:
+            con.execute(f"USE {_ident(source_db)}")  # USE is not undone by a rollback
         con.execute(f"CHECKPOINT {_ATTACH_ALIAS}")
     finally:
         con.execute(f"DETACH {_ATTACH_ALIAS}")
@@ -206,6 +230,46 @@ def _create_serving_tables(
                 con.execute(
                     f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}"
                 )
+
+
+def _create_latest_views(
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, str],
+    comments: dict[str, tuple[str | None, dict[str, str]]],
+) -> None:
+    """Create each view (name -> table) of the table's newest cycle in the serving file, the
+    connection's default database (USE), with the table's column comments.
+
+    The views name their tables unqualified and are created with the serving file as the
+    default database, so they read the serving file's own tables only: opened directly, the
+    file answers them in every DuckDB that reads it; ATTACHed under another name, DuckDB 1.2
+    and later resolve them in the file itself (0.10 to 1.1 need `USE <alias>` first).
+    """
+    for view, table in views.items():
+        target = f"{_ATTACH_ALIAS}.main.{_ident(view)}"
+        con.execute(
+            f"CREATE VIEW {target} AS SELECT * FROM {_ident(table)} "
+            f"WHERE cycle_month = (SELECT max(cycle_month) FROM {_ident(table)})"
+        )
+        table_comment, column_comments = comments[table]
+        con.execute(f"COMMENT ON VIEW {target} IS {_literal(_view_comment(table, table_comment))}")
+        existing = {row[0] for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
+            "AND table_name = ?", [_ATTACH_ALIAS, view]).fetchall()}
+        for column, text in column_comments.items():
+            if column in existing:
+                con.execute(f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}")
+
+
+def _view_comment(table: str, table_comment: str | None) -> str:
+    declared = OUTPUT_TABLES.get(table)
+    if declared is not None and declared.plans_scenarios:
+        head = (f"The latest adopted plan: the rows of {table} of its newest cycle_month, "
+                "which hold that cycle's adopted plan (plan_version; the baseline where no "
+                "decision adopted one).")
+    else:
+        head = f"The rows of {table} of its newest cycle_month."
+    return f"{head} {table_comment}" if table_comment else head
 
 
 def _fsync(path: Path) -> None:

@@ -9,12 +9,23 @@ supply_plan asset's check, and the tests on the demo company):
 - nothing planned arrives before the month holding cut-off + the item's lead time;
 - planned orders are lots: whole steps of the unit, multiples of order_multiple, at least
   min_order_qty (sop_pipeline.supply.lots).
+
+And what the tables made from it must hold (the capacity_plan, inventory_projection and
+plan_financials assets' checks):
+
+- capacity_plan: planned hours within available hours + the allowed overtime share, and
+  overload_hours = max(required - available, 0);
+- inventory_projection: closing = opening + receipts - (demand - unmet), receipts = scheduled
+  + planned, and each month opens with the previous month's closing;
+- plan_financials: gross_margin = revenue - cost_of_goods, supply_cost = production +
+  purchase + overtime + holding cost, fill_rate in [0, 1].
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from sop_pipeline.checks import differs, problems_of
 from sop_pipeline.cycle import month_start, month_starts
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, item_units
 from sop_pipeline.supply.lots import item_lots
@@ -78,3 +89,51 @@ def _problem(rows: pd.DataFrame, what: str, mask: pd.Series) -> str:
     shown = "; ".join(", ".join(f"{k}={v}" for k, v in record.items())
                       for record in sample.to_dict("records"))
     return f"supply plan: {what}: {int(mask.sum())} row(s), e.g. {shown}"
+
+
+def capacity_problems(capacity: pd.DataFrame, overtime_share: float) -> list[str]:
+    """capacity_plan rows: planned hours within available + overtime, overload as stated."""
+    available = capacity["available_hours"].astype(float)
+    planned = capacity["planned_hours"].astype(float)
+    return problems_of("capacity_plan", capacity, {
+        "planned hours above available + overtime":
+            planned > available * (1 + overtime_share) + _EXACT,
+        "overload_hours != max(required - available, 0)":
+            differs(capacity["overload_hours"],
+                    (capacity["required_hours"].astype(float) - available).clip(lower=0.0)),
+    }, ["work_center_id", "month", "required_hours", "planned_hours", "available_hours",
+        "overload_hours"])
+
+
+def inventory_problems(projection: pd.DataFrame) -> list[str]:
+    """inventory_projection rows of one scenario: each month's balance closes and the months
+    chain (opening = the previous month's closing)."""
+    rows = projection.sort_values([*SERIES_KEY, "month"], ignore_index=True)
+    served = rows["demand_qty"] - rows["unmet_qty"]
+    previous_closing = rows.groupby(SERIES_KEY)["closing_qty"].shift(1)
+    return problems_of("inventory_projection", rows, {
+        "closing != opening + receipts - served":
+            differs(rows["closing_qty"], rows["opening_qty"] + rows["receipts_qty"] - served),
+        "receipts != scheduled + planned receipts":
+            differs(rows["receipts_qty"],
+                    rows["scheduled_receipts_qty"] + rows["planned_receipts_qty"]),
+        "opening != the previous month's closing":
+            previous_closing.notna() & differs(rows["opening_qty"], previous_closing),
+        "sku, location and month more than once":
+            rows.duplicated([*SERIES_KEY, "month"], keep=False),
+    }, [*SERIES_KEY, "month", "opening_qty", "receipts_qty", "demand_qty", "unmet_qty",
+        "closing_qty"])
+
+
+def financials_problems(money: pd.DataFrame) -> list[str]:
+    """plan_financials rows: margin and supply cost add up, fill rate is a share."""
+    fill_rate = money["fill_rate"].astype(float)
+    return problems_of("plan_financials", money, {
+        "gross_margin != revenue - cost_of_goods":
+            differs(money["gross_margin"], money["revenue"] - money["cost_of_goods"]),
+        "supply_cost != production + purchase + overtime + holding cost":
+            differs(money["supply_cost"], money["production_cost"] + money["purchase_cost"]
+                    + money["overtime_cost"] + money["holding_cost"]),
+        "fill_rate outside [0, 1]": (fill_rate < -_EXACT) | (fill_rate > 1 + _EXACT),
+    }, ["family", "month", "revenue", "cost_of_goods", "gross_margin", "supply_cost",
+        "fill_rate"])
