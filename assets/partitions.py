@@ -5,12 +5,11 @@ neither is there to read (a fresh checkout before the demo company is generated)
 
 import os
 
-import duckdb
 from dagster import MonthlyPartitionsDefinition
 
 from sop_pipeline import demo
-from sop_pipeline.cycle import first_supported_cycle, month_label
-from sop_pipeline.ingest.landing import ContractError, order_dates
+from sop_pipeline.cycle import month_label
+from sop_pipeline.ingest.landing import first_cycle_supported
 
 FALLBACK_FIRST_CYCLE = "2022-01"
 
@@ -19,11 +18,8 @@ def first_cycle() -> str:
     """The first cycle partition, `YYYY-MM` (module docstring)."""
     if os.environ.get("SOP_FIRST_CYCLE"):
         return os.environ["SOP_FIRST_CYCLE"]
-    try:
-        first, _ = order_dates(demo.default_extracts_dir())
-    except (ContractError, duckdb.Error, OSError):
-        return FALLBACK_FIRST_CYCLE
-    return month_label(first_supported_cycle(first)) if first else FALLBACK_FIRST_CYCLE
+    first = first_cycle_supported(demo.default_extracts_dir())
+    return month_label(first) if first is not None else FALLBACK_FIRST_CYCLE
 
 
 # end_offset=1: the cycle of the current month exists as soon as the month starts, because

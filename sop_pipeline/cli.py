@@ -17,12 +17,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from sop_pipeline import cycle, demo, warehouse
 from sop_pipeline.demo import generate_company
-from sop_pipeline.ingest.landing import ContractError, last_order_date, order_dates
+from sop_pipeline.ingest.landing import first_cycle_supported, last_order_date
 from sop_pipeline.report.console import HEARTBEAT_SECONDS, RunConsole
 from sop_pipeline.report.text import cycle_report, load_summary
 
@@ -103,16 +102,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_supported(extracts_dir: Path, default: pd.Timestamp) -> pd.Timestamp:
-    """The first cycle the extracts support (cycle.first_supported_cycle); `default` before
-    there are extracts to read."""
-    try:
-        first, _ = order_dates(extracts_dir)
-    except (ContractError, OSError, duckdb.Error):
-        return default
-    return cycle.first_supported_cycle(first) if first else default
-
-
 def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Path,
                verbose: bool = False, console: RunConsole | None = None) -> bool:
     """Run the cycles in order through the Dagster jobs the UI shows; False when one fails.
@@ -123,7 +112,7 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
     """
     # the partitions start at the first cycle these extracts support, or earlier if asked
     os.environ.setdefault("SOP_FIRST_CYCLE", cycle.month_label(
-        min(cycles[0], _first_supported(extracts_dir, cycles[0]))))
+        min(cycles[0], first_cycle_supported(extracts_dir) or cycles[0])))
     from dagster import DagsterInstance
 
     from assets.project import prepare_dbt_project

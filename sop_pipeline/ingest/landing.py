@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from sop_pipeline.cycle import first_supported_cycle
 from sop_pipeline.ingest.contract import ENTITIES, Entity
 from sop_pipeline.ingest.quarantine import quarantine_rows, sample
 
@@ -141,6 +142,16 @@ def order_dates(extracts_dir: Path | str) -> tuple:
     if last is None:
         raise ContractError(f"{path}: no parsable order_date, cannot tell the latest month.")
     return first, last
+
+
+def first_cycle_supported(extracts_dir: Path | str):
+    """The first cycle the extracts support (cycle.first_supported_cycle of the first order
+    date), or None while there are no sales orders to read."""
+    try:
+        first, _ = order_dates(extracts_dir)
+    except (ContractError, OSError, duckdb.Error):
+        return None
+    return first_supported_cycle(first) if first else None
 
 
 def extract_hashes(extracts_dir: Path | str) -> dict[str, str]:
