@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build: {stats['build_seconds']:.1f} s (validation, arrays, sparse matrix)")
     print(f"solve: {stats['solve_seconds']:.1f} s (HiGHS status {stats['status']}, "
           f"objective {stats['objective']:.6g})")
-    print(f"lot sizing (round + repair): {stats['lot_sizing_seconds']:.1f} s")
+    print(f"lot sizing (round + repair, relax-and-fix where rounding loses sales): "
+          f"{stats['lot_sizing_seconds']:.1f} s, {stats['lot_nodes_replanned']:,} nodes "
+          f"re-planned month by month")
     print(f"plan_supply total: {total_seconds:.1f} s (build + solve + lot sizing + result "
           "tables)")
     _print_plan_figures(result.plan, result.load)

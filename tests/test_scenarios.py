@@ -288,9 +288,6 @@ def test_the_publication_holds_each_cycles_adopted_plan(company, con):
             query(con, "SELECT * FROM main.scenario_kpis"))
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, issue 12 left open: rounding to lots at a "
-                   "saturated centre loses sales the continuous LP serves (190 units here where "
-                   "the LP loses none), and the promotion's extra demand loses more")
 def test_the_demo_promotion_earns_more_revenue(con):
     kpis = query(con, f"SELECT * FROM main.scenario_kpis WHERE cycle_month = "
                       f"DATE '{CYCLE:%Y-%m-%d}'").set_index("scenario")

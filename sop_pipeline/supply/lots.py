@@ -20,7 +20,8 @@ cap does not turn into lost sales the LP avoided (on the demo company's 2026-09 
 the sales lost after rounding from 80 units back to the LP's 57). Orders only fall in
 months the LP may plan (lead time), so lead times hold; capacity holds by the repair. (Letting
 rounding use all the allowed overtime instead cost the same on the benchmark company at 1,000
-nodes, with 3.5 times the overtime hours.)
+nodes, with 3.5 times the overtime hours.) Where this one pass still loses sales the LP served,
+sop_pipeline.supply.lot_plan re-plans the group month by month and keeps the better plan.
 
 This holds at 10,000 nodes x 18 months (0.2 s). A mixed-integer program with lots as integer
 variables was measured and dropped: it did not close its gap at 100 nodes
@@ -35,7 +36,7 @@ import numpy as np
 
 from sop_pipeline.supply.units import QTY_TOLERANCE, ceil_to_step
 
-_HOURS_TOLERANCE = 1e-6  # hours: capacity sums carry float noise below this
+HOURS_TOLERANCE = 1e-6  # hours: capacity sums carry float noise below this
 _NOISE = 1e-6  # of a multiple: within this of a whole number of multiples is that number
 
 
@@ -97,7 +98,7 @@ def round_to_lots(
         up = np.where(allowed[:, month], lots.up(need), 0.0)
         orders = up
         if len(routing.node):
-            orders = _fit_capacity(up, np.minimum(lots.down(need), up), lots, routing, month,
+            orders = fit_capacity(up, np.minimum(lots.down(need), up), lots, routing, month,
                                    priority)
         ordered[:, month] = orders
         covered += orders
@@ -113,7 +114,7 @@ def _catch_up(ordered: np.ndarray, target: np.ndarray, lots: Lots, allowed: np.n
     that rounding at the cap does not turn into lost sales (in place)."""
     hours = np.stack([routing.load(ordered[:, month]) for month in range(ordered.shape[1])],
                      axis=1)
-    room = routing.cap + _HOURS_TOLERANCE - hours
+    room = routing.cap + HOURS_TOLERANCE - hours
     per_unit = {node: np.bincount(routing.centre[routing.node == node],
                                   weights=routing.hours[routing.node == node],
                                   minlength=room.shape[0])
@@ -136,13 +137,13 @@ def _catch_up(ordered: np.ndarray, target: np.ndarray, lots: Lots, allowed: np.n
                     break
 
 
-def _fit_capacity(
+def fit_capacity(
     up: np.ndarray, down: np.ndarray, lots: Lots, routing: Routing, month: int,
     priority: np.ndarray,
 ) -> np.ndarray:
     """Orders within every centre's cap: rounded down on overloaded centres, cut one multiple
     at a time while still over, rounded back up where room is left."""
-    cap = routing.cap[:, month] + _HOURS_TOLERANCE
+    cap = routing.cap[:, month] + HOURS_TOLERANCE
     over = routing.load(up) > cap
     if not over.any():
         return up
@@ -152,7 +153,7 @@ def _fit_capacity(
         if not cut.any():  # the overload comes from nothing this month can change
             break
         orders = np.where(cut, lots.down(orders - lots.multiple), orders)
-    return _round_back_up(orders, up, routing, cap, priority)
+    return round_back_up(orders, up, routing, cap, priority)
 
 
 def _on_centres(routing: Routing, centres: np.ndarray, nodes: int) -> np.ndarray:
@@ -162,7 +163,7 @@ def _on_centres(routing: Routing, centres: np.ndarray, nodes: int) -> np.ndarray
     return marked
 
 
-def _round_back_up(
+def round_back_up(
     orders: np.ndarray, up: np.ndarray, routing: Routing, cap: np.ndarray,
     priority: np.ndarray,
 ) -> np.ndarray:

@@ -39,7 +39,7 @@ class Lp:
     unmet_at: int
 
 
-def _build_lp(network: Network, settings: SupplySettings) -> Lp:
+def build_lp(network: Network, settings: SupplySettings) -> Lp:
     """Columns x | b | u | a | o, rows balance | capacity, as one sparse matrix.
 
     Stock is split I = a + b with 0 <= a <= safety stock (nodes with safety stock only): the
@@ -158,13 +158,14 @@ def solve_groups(
     planned, unmet = np.zeros_like(network.demand), np.zeros_like(network.demand)
     stats: dict[str, Any] = {"variables": 0, "constraints": 0, "nonzeros": 0,
                              "build_seconds": 0.0, "solve_seconds": 0.0, "objective": 0.0}
-    groups = _node_groups(network)
+    groups = node_groups(network)
     for group in groups:
         started = time.perf_counter()
-        part = _subnetwork(network, group)
-        lp = _build_lp(part, settings)
+        part = subnetwork(network, group)
+        lp = build_lp(part, settings)
         stats["build_seconds"] += time.perf_counter() - started
-        values, solve = _solve(lp, settings, _time_left(settings, stats["solve_seconds"]))
+        values, solve = solve_loaded(
+            loaded_highs(lp, settings, _time_left(settings, stats["solve_seconds"])))
         planned[group], unmet[group] = clean_solution(values, lp, part)
         stats["variables"] += lp.matrix.shape[1]
         stats["constraints"] += lp.matrix.shape[0]
@@ -176,7 +177,7 @@ def solve_groups(
                             "largest_lp_nodes": max(len(group) for group in groups)}
 
 
-def _node_groups(network: Network) -> list[np.ndarray]:
+def node_groups(network: Network) -> list[np.ndarray]:
     """Node indices per LP: nodes linked through shared work centres (a sku's locations, skus
     routed over a common centre, transitively) form one group; nodes that load no centre
     depend on nothing else and go in chunks of CHUNK_NODES."""
@@ -196,7 +197,7 @@ def _node_groups(network: Network) -> list[np.ndarray]:
     return groups
 
 
-def _subnetwork(network: Network, group: np.ndarray) -> Network:
+def subnetwork(network: Network, group: np.ndarray) -> Network:
     """The nodes `group` with their routing steps and the work centres those load."""
     position = np.full(len(network.nodes), -1)
     position[group] = np.arange(len(group))
@@ -228,10 +229,9 @@ def _time_left(settings: SupplySettings, spent_seconds: float) -> float | None:
     return max(settings.time_limit_seconds - spent_seconds, 0.0)
 
 
-def _solve(
-    lp: Lp, settings: SupplySettings, time_limit: float | None
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Column values of the optimal solution, and its seconds, objective and status."""
+def loaded_highs(lp: Lp, settings: SupplySettings, time_limit: float | None = None
+                 ) -> highspy.Highs:
+    """A quiet HiGHS instance holding the LP, with the settings' solver and time limit."""
     _discard_highs_banner()
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
@@ -240,6 +240,12 @@ def _solve(
         highs.setOptionValue("time_limit", float(time_limit))
     if highs.passModel(_highs_lp(lp)) == highspy.HighsStatus.kError:
         raise SupplyPlanError("HiGHS rejected the supply LP (passModel returned an error).")
+    return highs
+
+
+def solve_loaded(highs: highspy.Highs) -> tuple[np.ndarray, dict[str, Any]]:
+    """Solve (again, from the last basis after bounds changed): column values of the optimal
+    solution, and its seconds, objective and status."""
     started = time.perf_counter()
     highs.run()
     seconds = time.perf_counter() - started

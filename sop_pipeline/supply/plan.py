@@ -41,9 +41,11 @@ Inputs are summed per key (demand, opening, scheduled receipts); demand outside 
 is ignored; scheduled receipts due before the first horizon month (late) count in the first
 month, those after the horizon are ignored. Demand is rounded cumulatively to the unit's step
 and safety stock up to it (sop_pipeline.supply.units). The LP's planned quantities become lots
-(min_order_qty, order_multiple; sop_pipeline.supply.lots), then each month serves what its
-stock and receipts allow, in time order as the LP does, and loses the rest: stock balances
-close on every row, and sop_pipeline.supply.checks verifies the plan's invariants.
+(min_order_qty, order_multiple): rounded in one pass (sop_pipeline.supply.lots), and a group
+of linked nodes that the rounding makes lose sales the LP served re-planned month by month
+(sop_pipeline.supply.lot_plan); then each month serves what its stock and receipts allow, in
+time order as the LP does, and loses the rest: stock balances close on every row, and
+sop_pipeline.supply.checks verifies the plan's invariants.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ from sop_pipeline.supply.inputs import (
     check_settings,
     plan_horizon,
 )
-from sop_pipeline.supply.lots import Routing, round_to_lots
+from sop_pipeline.supply.lot_plan import centre_hours, plan_in_lots, served_in_time_order
 from sop_pipeline.supply.lp import DECIMALS, check_penalties, solve_groups
 from sop_pipeline.supply.units import round_to_step
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
@@ -95,8 +97,8 @@ class SupplyPlan:
     """The plan per sku x location x month, the load per work centre x month, and stats:
     variables, constraints, nonzeros (summed over the LPs), build_seconds, solve_seconds,
     objective (the model's, offset included), status, lps, largest_lp_nodes,
-    lot_sizing_seconds; problems: the invariants the tables break (sop_pipeline.supply.checks;
-    none, unless something is wrong)."""
+    lot_sizing_seconds, lot_nodes_replanned; problems: the invariants the tables break
+    (sop_pipeline.supply.checks; none, unless something is wrong)."""
 
     plan: pd.DataFrame
     load: pd.DataFrame
@@ -139,13 +141,11 @@ def plan_supply(
                                                      capacity_hours), _empty_stats())
     check_penalties(network, settings)
     prepared_seconds = time.perf_counter() - started
-    planned, _, stats = solve_groups(network, settings)
+    planned, unmet, stats = solve_groups(network, settings)
     stats["build_seconds"] += prepared_seconds
     started = time.perf_counter()
-    planned = round_to_lots(planned, network.lots, network.allowed,
-                            _routing(network, planned, settings),
-                            network.nodes["unit_price"].to_numpy())
-    stats["lot_sizing_seconds"] = time.perf_counter() - started
+    planned, lot_stats = plan_in_lots(network, planned, unmet, settings)
+    stats.update(lot_stats, lot_sizing_seconds=time.perf_counter() - started)
     plan, load = _plan_table(network, planned), _load_table(network, planned, capacity_hours)
     problems = plan_problems(plan, load, items, cycle_month, settings.overtime_share)
     return SupplyPlan(plan, load, stats, tuple(problems))
@@ -154,31 +154,13 @@ def plan_supply(
 # --- results ------------------------------------------------------------------------------
 
 
-def _routing(network: Network, planned: np.ndarray, settings: SupplySettings) -> Routing:
-    """The routing steps, and the hours each centre may work once orders are lots: the
-    available hours, or the LP's own hours where it planned overtime (within the allowed
-    share), so rounding to lots never buys overtime the LP did not."""
-    cap = np.maximum(network.available, _centre_hours(network, planned))
-    return Routing(network.routing_node, network.routing_centre, network.routing_hours,
-                   np.minimum(cap, network.available * (1.0 + settings.overtime_share)))
-
-
-def _centre_hours(network: Network, planned: np.ndarray) -> np.ndarray:
-    """Planned hours per work centre x month."""
-    hours = np.zeros((len(network.centres), len(network.months)))
-    if planned.size:
-        np.add.at(hours, network.routing_centre,
-                  network.routing_hours[:, None] * planned[network.routing_node])
-    return hours
-
-
 def _plan_table(network: Network, planned: np.ndarray) -> pd.DataFrame:
     """One row per node x month; closing = opening + receipts + planned - (demand - unmet).
     Planned quantities are in their unit's steps, the rest free of float noise."""
     nodes, months = network.demand.shape
     planned = round_to_step(planned, network.nodes["step"].to_numpy())
     opening, closing, unmet = (values.round(DECIMALS)
-                               for values in _served_in_time_order(network, planned))
+                               for values in served_in_time_order(network, planned))
     is_make = network.nodes["is_make"].to_numpy()[:, None]
     columns = {
         "demand_qty": network.demand,
@@ -196,30 +178,11 @@ def _plan_table(network: Network, planned: np.ndarray) -> pd.DataFrame:
     return plan.assign(**{name: values.ravel() for name, values in columns.items()})[PLAN_COLUMNS]
 
 
-def _served_in_time_order(
-    network: Network, planned: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(opening, closing, unmet) month by month: each month serves what its stock and
-    receipts allow and loses the rest, the LP's own rule (lost sales cost more the earlier
-    they fall, sop_pipeline.supply.lp) applied to the lot-sized receipts. Quantities are in
-    steps, so a shortfall below 1e-6 is float noise, not a lost sale."""
-    opening, closing, unmet = (np.empty_like(planned) for _ in range(3))
-    stock = network.opening.copy()
-    for month in range(planned.shape[1]):
-        supply = stock + network.receipts[:, month] + planned[:, month]
-        short = network.demand[:, month] - supply
-        unmet[:, month] = np.where(short > 10.0**-DECIMALS, short, 0.0)
-        opening[:, month] = stock
-        closing[:, month] = stock = np.maximum(supply - network.demand[:, month] + unmet[:, month],
-                                               0.0)
-    return opening, closing, unmet
-
-
 def _load_table(
     network: Network, planned: np.ndarray, capacity_hours: pd.Series
 ) -> pd.DataFrame:
     """Planned hours per work centre x month against available hours, with overtime."""
-    hours = _centre_hours(network, planned)
+    hours = centre_hours(network, planned)
     planned_hours = pd.Series(hours.ravel(), name="planned_hours",
                               index=pd.MultiIndex.from_product([network.centres, network.months],
                                                                names=["work_center_id", "month"]))
