@@ -1,16 +1,22 @@
 """The Pipedrive pull against a replay of the API on the loopback (pytest-httpserver): real
 dlt pipeline, real DuckDB, real HTTP; nothing reaches the network."""
 
+import json
+import re
 import socket
+import threading
+import time
+import urllib.request
 
 import duckdb
 import pytest
 
+from sop_pipeline.cli import main
 from sop_pipeline.demo import generate_company
 from sop_pipeline.ingest.landing import land_extracts
 from sop_pipeline.ingest.pipedrive import PipedriveError, PipedriveSettings, pull
 from sop_pipeline.ingest.pipedrive_map import contract_frames
-from sop_pipeline.ingest.pipedrive_replay import ReplayCrm
+from sop_pipeline.ingest.pipedrive_replay import DEMO_TOKEN, ReplayCrm
 from sop_pipeline.warehouse import connect, database_path
 from tests.pipedrive_replay import TOKEN, serve_replay, settings_for
 
@@ -180,3 +186,24 @@ def test_the_second_pull_fetches_only_the_changed_deals(httpserver, crm, extract
     row = deals[deals["deal_id"] == f"PD-{changed['id']}-{line['id']}"].iloc[0]
     assert float(row["quantity"]) == 123.0
     assert len(deals) == len(crm.deals) - 1
+
+
+def test_sop_demo_crm_server_serves_a_company_on_the_loopback(extracts, capsys):
+    done = {}
+    thread = threading.Thread(target=lambda: done.update(code=main([
+        "demo-crm-server", "--extracts", str(extracts), "--port", "0", "--seconds", "3"])))
+    thread.start()
+    for _ in range(100):
+        if "PIPEDRIVE_BASE_URL=" in (out := capsys.readouterr().out):
+            break
+        time.sleep(0.03)
+    url = re.search(r"PIPEDRIVE_BASE_URL=(http://127\.0\.0\.1:\d+)", out).group(1)
+    assert f"PIPEDRIVE_API_TOKEN={DEMO_TOKEN}" in out
+    request = urllib.request.Request(f"{url}/api/v2/deals?limit=2",
+                                     headers={"x-api-token": DEMO_TOKEN})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body = json.load(response)
+    assert body["success"] and len(body["data"]) == 2
+    assert body["additional_data"]["next_cursor"] == "c2"
+    thread.join(timeout=10)
+    assert done == {"code": 0}

@@ -44,9 +44,8 @@ class ReplayCrm:
     def from_extracts(cls, extracts_dir: Path | str, token: str = DEMO_TOKEN) -> ReplayCrm:
         """The CRM of a landing folder as Pipedrive would hold it."""
         folder = Path(extracts_dir)
-        items = pd.read_csv(folder / "erp/items.csv", dtype=str, keep_default_na=False)
-        accounts = pd.read_csv(folder / "crm/accounts.csv", dtype=str, keep_default_na=False)
-        deals = pd.read_csv(folder / "crm/deals.csv", dtype=str, keep_default_na=False)
+        items, accounts, deals = (_read(folder, name)
+                                  for name in ("erp/items", "crm/accounts", "crm/deals"))
         crm = cls(token=token)
         crm.pipelines = [{"id": 1, "name": "Sales", "order_nr": 1, "is_deleted": False,
                           "is_deal_probability_enabled": True, "add_time": _EPOCH,
@@ -161,6 +160,15 @@ def serve(crm: ReplayCrm, host: str = "127.0.0.1", port: int = 8099) -> Threadin
 
 
 _EPOCH = "2020-01-01T00:00:00Z"
+
+
+def _read(folder: Path, entity: str) -> pd.DataFrame:
+    """An extract (CSV or Parquet) as text, empty cells as ''."""
+    csv, parquet = folder / f"{entity}.csv", folder / f"{entity}.parquet"
+    if csv.exists():
+        return pd.read_csv(csv, dtype=str, keep_default_na=False)
+    frame = pd.read_parquet(parquet)
+    return frame.astype(object).where(frame.notna(), "").astype(str)
 
 
 def _rfc3339(timestamp: str) -> str:
