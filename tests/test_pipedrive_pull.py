@@ -207,3 +207,29 @@ def test_sop_demo_crm_server_serves_a_company_on_the_loopback(extracts, capsys):
     assert body["additional_data"]["next_cursor"] == "c2"
     thread.join(timeout=10)
     assert done == {"code": 0}
+
+
+def test_the_dagster_assets_pull_incrementally_between_runs(httpserver, crm, tmp_path,
+                                                             monkeypatch):
+    from dagster import materialize
+    from dagster_dlt import DagsterDltResource
+
+    from assets.crm import build_pipedrive_assets
+    from assets.resources import SopSettings
+
+    serve_replay(httpserver, crm)
+    monkeypatch.setenv("PIPEDRIVE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("PIPEDRIVE_BASE_URL", httpserver.url_for("").rstrip("/"))
+    pipedrive_crm = build_pipedrive_assets(tmp_path)
+    resources = {"dlt": DagsterDltResource(), "sop": SopSettings(warehouse_dir=str(tmp_path))}
+    first = materialize([pipedrive_crm], resources=resources)
+    assert {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()
+            } == {f"raw_crm/{name}" for name in ("pipelines", "stages", "products", "organizations",
+                                       "deals", "deal_products")}
+    crm.deals[0].update(update_time="2026-11-05T08:00:00Z")
+    crm.requests.clear()
+    assert materialize([pipedrive_crm], resources=resources).success
+    loads = _rows(tmp_path, "SELECT load_id FROM raw_crm._dlt_loads ORDER BY inserted_at")
+    assert len(loads) == 2
+    assert _rows(tmp_path, f"SELECT id FROM raw_crm.deals WHERE _dlt_load_id = '{loads[1][0]}'"
+                 ) == [(crm.deals[0]["id"],)]
