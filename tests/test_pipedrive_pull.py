@@ -59,14 +59,20 @@ def test_pull_lands_every_table_page_by_page(httpserver, crm, tmp_path):
     assert _rows(tmp_path, "SELECT count(*) FROM raw_crm._dlt_loads") == [(1,)]
 
 
-def test_a_429_is_retried_then_the_pull_succeeds(httpserver, crm, tmp_path):
+def test_a_429_and_a_503_are_retried_then_the_pull_succeeds(httpserver, crm, tmp_path):
     httpserver.expect_oneshot_request("/api/v2/stages").respond_with_json(
         {"success": False, "error": "Too many requests"}, status=429,
         headers={"Retry-After": "0"})
+    httpserver.expect_oneshot_request("/api/v2/products").respond_with_data(
+        "<html>Service Unavailable</html>", status=503)
     serve_replay(httpserver, crm)
     summary = pull(settings_for(httpserver), tmp_path)
     assert summary["rows"]["stages"] == len(crm.stages)
-    assert crm.requests.count("/api/v2/stages?limit=3") == 1  # the 429 was answered first
+    assert summary["rows"]["products"] == len(crm.products)
+    # the 429 and the 503 were answered first, by the one-shot answers
+    assert crm.requests.count("/api/v2/stages?limit=3") == 1
+    assert crm.requests.count("/api/v2/products?limit=3") == 1
+    assert len(httpserver.log) == len(crm.requests) + 2
 
 
 def test_a_wrong_token_fails_naming_the_setting_and_changes_nothing(httpserver, crm, tmp_path):
