@@ -21,7 +21,6 @@ pipelines, organisations and products, landed as they came in DuckDB schema `raw
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from typing import Any
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dlt
-import duckdb
 import requests
 from dlt.extract.source import DltSource
 from dlt.sources.helpers.requests.retry import Client
@@ -40,6 +38,8 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 DATASET = "raw_crm"
+TOKEN_ENV, DOMAIN_ENV, BASE_URL_ENV = (
+    "PIPEDRIVE_API_TOKEN", "PIPEDRIVE_COMPANY_DOMAIN", "PIPEDRIVE_BASE_URL")
 PIPELINE_NAME = "pipedrive"
 RESOURCES = ("pipelines", "stages", "products", "organizations", "deals", "deal_products")
 # The first pull reads everything updated since then (Pipedrive started in 2010).
@@ -66,8 +66,6 @@ _MAPPED = {
 def columns(table: str) -> dict[str, dict[str, str]]:
     """dlt column hints of a raw_crm table (new dicts each time: dlt fills them in)."""
     return {name: {"data_type": _TYPES[kind]} for name, kind in _MAPPED[table].items()}
-TOKEN_ENV, DOMAIN_ENV, BASE_URL_ENV = (
-    "PIPEDRIVE_API_TOKEN", "PIPEDRIVE_COMPANY_DOMAIN", "PIPEDRIVE_BASE_URL")
 
 
 class PipedriveError(RuntimeError):
@@ -112,11 +110,15 @@ def pipedrive_source(settings: PipedriveSettings | None) -> DltSource:
     """The dlt source: one resource per table of `raw_crm`. Without settings it only names
     the resources (what the Dagster assets are built from); reading it then fails."""
 
-    def client() -> _PipedriveClient:
+    made: list[_PipedriveClient] = []
+
+    def client() -> _PipedriveClient:  # one per source, made when a resource first reads
         if settings is None:
             raise PipedriveError(
                 f"Pipedrive is not configured: set {TOKEN_ENV} and {DOMAIN_ENV} or {BASE_URL_ENV}.")
-        return _PipedriveClient(settings)
+        if not made:
+            made.append(_PipedriveClient(settings))
+        return made[0]
 
     @dlt.source(name=PIPELINE_NAME, max_table_nesting=1)
     def pipedrive():
@@ -326,12 +328,3 @@ def _keep_malformed_page(warehouse_dir: Path | str, page: MalformedPage) -> None
         con.execute(f"INSERT INTO {DATASET}.malformed_pages VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
                     [page.path, page.status, page.reason, page.body[:100_000]])
 
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [DATASET, table]).fetchone()[0])
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
