@@ -21,6 +21,7 @@ pipelines, organisations and products, landed as they came in DuckDB schema `raw
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -179,10 +180,17 @@ def pipedrive_pipeline(warehouse_dir: Path | str) -> dlt.Pipeline:
 
     warehouse_dir = Path(warehouse_dir)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME, dataset_name=DATASET,
         destination=dlt.destinations.duckdb(str(database_path(warehouse_dir))),
         pipelines_dir=str(warehouse_dir / "dlt"))
+    # dlt logs to the stderr of the moment it first made a pipeline; let its records go where
+    # the application's go instead (a quiet `sop run`: the run log; Dagster: the event log)
+    dlt_logger = logging.getLogger("dlt")
+    for handler in list(dlt_logger.handlers):
+        dlt_logger.removeHandler(handler)
+    dlt_logger.propagate = True
+    return pipeline
 
 
 def pull(settings: PipedriveSettings, warehouse_dir: Path | str) -> dict[str, Any]:
