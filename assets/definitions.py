@@ -12,10 +12,11 @@ from dagster import (
 )
 
 from assets.alerts import alerts
+from assets.crm import build_pipedrive_assets
 from assets.dbt import sop_dbt_models
 from assets.decisions import decision_log, plan_version
 from assets.demand import consensus_demand, demand_forecast
-from assets.extracts import raw_extracts
+from assets.extracts import build_raw_extracts
 from assets.jobs import monthly_cycle_job, planning_job
 from assets.planning import column_schema
 from assets.report import cycle_summary, published_tables, sop_pack
@@ -31,6 +32,7 @@ from assets.variance import (
     variance_plan_drift,
     variance_plan_vs_actual,
 )
+from sop_pipeline.ingest.pipedrive import PipedriveSettings
 from sop_pipeline.tables import OUTPUT_TABLES
 
 # Who answers for an asset: the data team for the landed extracts and the dbt models, the
@@ -58,10 +60,16 @@ def owned(spec: AssetSpec) -> AssetSpec:
 
 
 def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
-    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR."""
+    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR.
+    With the Pipedrive pull configured (PIPEDRIVE_* settings), the CRM comes from its dlt
+    assets (assets/crm.py) instead of the folder's crm files."""
+    resources = build_resources(extracts_dir, warehouse_dir)
+    crm = ([build_pipedrive_assets(resources["sop"].warehouse_path())]
+           if PipedriveSettings.from_env() else [])
+    raw_extracts = build_raw_extracts([key for assets in crm for key in assets.keys])
     return Definitions(
         assets=map_asset_specs(owned, [
-            raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, supply_plan,
+            *crm, raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, supply_plan,
             capacity_plan, inventory_projection, plan_financials, variance_forecast_vs_actual,
             variance_plan_vs_actual, variance_budget, alerts, cycle_summary,
             sop_pack, published_tables, decision_log, plan_version, scenario_kpis,
@@ -69,7 +77,7 @@ def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
         jobs=[monthly_cycle_job, planning_job],
         schedules=[monthly_cycle_schedule],
         sensors=[extracts_landed],
-        resources=build_resources(extracts_dir, warehouse_dir),
+        resources=resources,
         # One process writes the DuckDB file: steps run one after another, also in ad hoc runs.
         executor=in_process_executor,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
+from dagster_dlt import DagsterDltResource
 from pydantic import Field
 
 from assets.project import DBT_EXECUTABLE, dbt_project
@@ -90,4 +91,4 @@ def build_resources(extracts_dir: str = "", warehouse_dir: str = "") -> dict[str
         warehouse_dir=warehouse_dir or os.environ.get("SOP_WAREHOUSE_DIR", ""),
     )
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
-    return {"sop": settings, "dbt": dbt}
+    return {"sop": settings, "dbt": dbt, "dlt": DagsterDltResource()}

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="print Dagster's event stream, dbt's output and library warnings "
                           "(otherwise they go to <warehouse>/logs/sop_run.log)")
     run.set_defaults(handler=_run)
+
+    crm = commands.add_parser(
+        "demo-crm-server", help="serve a company's CRM as a replay of Pipedrive's API on "
+        "127.0.0.1, to see the Pipedrive pull work without an account")
+    crm.add_argument("--extracts", type=Path,
+                     help="landing folder whose crm/ and erp/items to serve "
+                          "(default: $SOP_EXTRACTS_DIR or the demo company)")
+    crm.add_argument("--port", type=int, default=8099, help="loopback port (0: any free one)")
+    crm.add_argument("--seconds", type=float,
+                     help="stop after this many seconds (default: until Ctrl-C)")
+    crm.set_defaults(handler=_demo_crm_server)
     return parser
 
 
@@ -99,6 +111,31 @@ def _run(args: argparse.Namespace) -> int:
         print(cycle_report(con, warehouse.database_path(warehouse_dir)))
     if not args.verbose:
         print(f"Run log (Dagster events, dbt output, warnings): {run_log_path(warehouse_dir)}")
+    return 0
+
+
+def _demo_crm_server(args: argparse.Namespace) -> int:
+    from sop_pipeline.ingest.pipedrive_replay import DEMO_TOKEN, ReplayCrm, serve
+
+    extracts_dir = (args.extracts or demo.default_extracts_dir()).resolve()
+    if args.extracts is None and "SOP_EXTRACTS_DIR" not in os.environ:
+        demo.ensure_demo_company(extracts_dir)
+    crm = ReplayCrm.from_extracts(extracts_dir, token=DEMO_TOKEN)
+    server = serve(crm, "127.0.0.1", args.port)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(f"Serving the CRM of {extracts_dir} ({len(crm.deals)} deals, "
+          f"{len(crm.organizations)} organisations, {len(crm.products)} products) as "
+          f"Pipedrive's API v2 on {url}. In another terminal:\n"
+          f"  export PIPEDRIVE_BASE_URL={url} PIPEDRIVE_API_TOKEN={DEMO_TOKEN}\n"
+          f"  sop run --extracts {extracts_dir}    (or `make ui` and materialize raw_crm/*)",
+          flush=True)
+    try:
+        time.sleep(args.seconds) if args.seconds is not None else threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+    print(f"served {len(crm.requests)} requests", flush=True)
     return 0
 
 

@@ -15,10 +15,15 @@ COMPANY_CYCLES = [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01"),
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _isolated_environment():
+def _isolated_environment(tmp_path_factory):
+    """No developer's settings leak in; dlt keeps its global folder in the session's tmp and
+    reports nothing (the Pipedrive pull's tests reach only a replay server on 127.0.0.1)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("DAGSTER_HOME", "SOP_EXTRACTS_DIR", "SOP_WAREHOUSE_DIR", "SOP_FIRST_CYCLE"):
+        for name in ("DAGSTER_HOME", "SOP_EXTRACTS_DIR", "SOP_WAREHOUSE_DIR", "SOP_FIRST_CYCLE",
+                     "PIPEDRIVE_API_TOKEN", "PIPEDRIVE_COMPANY_DOMAIN", "PIPEDRIVE_BASE_URL"):
             patch.delenv(name, raising=False)
+        patch.setenv("DLT_DATA_DIR", str(tmp_path_factory.mktemp("dlt_data")))
+        patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
         yield
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from sop_pipeline.cycle import first_supported_cycle
 from sop_pipeline.ingest.contract import ENTITIES, Entity
@@ -79,10 +81,14 @@ class LoadReport:
 
 
 def land_extracts(
-    con: duckdb.DuckDBPyConnection, extracts_dir: Path | str, max_quarantine_share: float = 0.5
+    con: duckdb.DuckDBPyConnection, extracts_dir: Path | str, max_quarantine_share: float = 0.5,
+    pulled: Mapping[str, tuple[str, pd.DataFrame]] | None = None,
 ) -> LoadReport:
     """Read every contract file under `extracts_dir`, validate it and land it in schema `raw`.
 
+    `pulled` gives some entities from elsewhere than the folder ({entity: (source label, rows
+    as text)}, e.g. the CRM pulled from Pipedrive): they are validated and landed the same way,
+    and the folder's files for them are not read.
     Raises ContractError (naming file, column, row count and sample rows) on a file-level
     break, before `raw` is touched. Row-level breaks land in `raw.quarantine`.
     """
@@ -97,7 +103,7 @@ def land_extracts(
     loads: list[EntityLoad] = []
     errors: list[str] = []
     for entity in ENTITIES:
-        load = _stage_entity(con, entity, extracts_dir)
+        load = _stage_entity(con, entity, extracts_dir, (pulled or {}).get(entity.name))
         loads.append(load)
         if load.status == "rejected":
             errors.extend(load.problems)
@@ -206,9 +212,11 @@ def _find_file(entity: Entity, extracts_dir: Path) -> tuple[Path | None, str | N
     return None, None
 
 
-def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: Path) -> EntityLoad:
-    """Read one file into a temp table `_in_<table>` with contract columns and metadata."""
-    path, problem = _find_file(entity, extracts_dir)
+def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: Path,
+                  pulled: tuple[str, pd.DataFrame] | None = None) -> EntityLoad:
+    """Read one file (or the pulled rows) into a temp table `_in_<table>` with contract
+    columns and metadata."""
+    path, problem = (pulled[0], None) if pulled else _find_file(entity, extracts_dir)
     if problem:
         return EntityLoad(entity.name, "rejected", problems=[problem])
     staged = f"_in_{entity.table}"
@@ -220,9 +228,13 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
             " NULL::TIMESTAMP AS _loaded_at LIMIT 0"
         )
         return EntityLoad(entity.name, "absent")
-    load = EntityLoad(entity.name, "loaded", source_file=str(path), file_hash=_file_hash(path))
+    digest = _frame_hash(pulled[1]) if pulled else _file_hash(path)
+    load = EntityLoad(entity.name, "loaded", source_file=str(path), file_hash=digest)
     try:
-        _read_file(con, path)
+        if pulled:
+            _read_frame(con, pulled[1])
+        else:
+            _read_file(con, path)
     except duckdb.Error as exc:
         load.status = "rejected"
         load.problems.append(f"{path}: unreadable file: {str(exc).splitlines()[0]}")
@@ -235,8 +247,8 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
                if not c.required and c.name not in renamed.values()]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join(select)}, "
-        f"rowid + 1 AS _row_number, '{path}' AS _source_file, '{load.file_hash}' AS _file_hash, "
-        f"now()::TIMESTAMP AS _loaded_at FROM _read"
+        f"rowid + 1 AS _row_number, '{_quoted(path)}' AS _source_file, "
+        f"'{load.file_hash}' AS _file_hash, now()::TIMESTAMP AS _loaded_at FROM _read"
     )
     missing = [c.name for c in entity.columns if c.required and c.name not in renamed.values()]
     doubled = sorted({n for n in renamed.values() if list(renamed.values()).count(n) > 1})
@@ -271,6 +283,22 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         except duckdb.Error:
             con.execute(f"SELECT * FROM {_reader(path)}")  # raise the first error again
             raise
+
+
+def _read_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Pulled rows (text) into temp table `_read`, as a file would be read."""
+    pulled_frame = frame  # noqa: F841 (read by DuckDB's replacement scan, by name)
+    columns = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in frame.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT {columns} FROM pulled_frame")
+
+
+def _frame_hash(frame: pd.DataFrame) -> str:
+    """The sha256 of pulled rows as CSV: their version, as a file's hash is the file's."""
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+
+
+def _quoted(text: object) -> str:
+    return str(text).replace("'", "''")
 
 
 def _normalise(name: str) -> str:

@@ -27,11 +27,15 @@ def quarantine_rows(
         "CREATE TEMP TABLE IF NOT EXISTS _q (entity VARCHAR, row_number BIGINT, "
         "column_name VARCHAR, rule VARCHAR, reason VARCHAR, value VARCHAR)"
     )
+    # a row that says where it came from (`source_ref`, e.g. the Pipedrive ids of a pulled
+    # deal) has it added to every reason
+    columns = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    where = " || coalesce(' (' || t.source_ref || ')', '')" if "source_ref" in columns else ""
     for column_name, rule, reason, condition in row_rules(entity):
         value = "NULL" if column_name is None else f'CAST("{column_name}" AS VARCHAR)'
         con.execute(
             f"INSERT INTO _q SELECT '{entity.name}', _row_number, "
-            f"{'NULL' if column_name is None else repr(column_name)}, '{rule}', {reason}, "
+            f"{'NULL' if column_name is None else repr(column_name)}, '{rule}', {reason}{where}, "
             f"{value} FROM {staged} AS t WHERE {condition}"
         )
     key = ", ".join(f'trim(CAST("{k}" AS VARCHAR))' for k in entity.key)

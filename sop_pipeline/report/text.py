@@ -46,16 +46,23 @@ def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
 
 
 def load_summary(con: duckdb.DuckDBPyConnection) -> str:
-    """What the latest extract load took in: files, rows quarantined, optional inputs absent."""
+    """What the latest extract load took in: files, rows quarantined, optional inputs absent,
+    and where the CRM came from (the extracts folder, or the Pipedrive pull)."""
     rows = con.execute(
-        """SELECT entity, status, rows, quarantined FROM raw.load_log
+        """SELECT entity, status, rows, quarantined, source_file FROM raw.load_log
            WHERE load_id = (SELECT arg_max(load_id, loaded_at) FROM raw.load_log)"""
     ).fetchall()
     loaded = [r for r in rows if r[1] == "loaded"]
     absent = [r[0] for r in rows if r[1] == "absent"]
     text = (f"extracts: {len(loaded)} files, {sum(r[2] for r in loaded):,} rows, "
             f"{sum(r[3] for r in loaded):,} quarantined (see raw.quarantine)")
-    return text + (f"; absent optional inputs: {', '.join(absent)}" if absent else "")
+    text += f"; absent optional inputs: {', '.join(absent)}" if absent else ""
+    deals = next((r for r in loaded if r[0] == "crm/deals"), None)
+    if deals is not None:
+        source = (deals[4] if str(deals[4]).startswith("pipedrive")
+                  else "extracts folder (crm/deals file)")
+        text += f"\nCRM: {deals[2]:,} deal rows from the {source}"
+    return text
 
 
 def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list[str]:
