@@ -57,8 +57,10 @@ def owned(spec: AssetSpec) -> AssetSpec:
                                    metadata={**spec.metadata, **schema}, **due)
 
 
-def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
-    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR."""
+def build_defs(extracts_dir: str = "", warehouse_dir: str = "", engine: str = "",
+               engine_address: str = "") -> Definitions:
+    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR,
+    an empty engine to SOP_ENGINE (sop_pipeline.engine)."""
     return Definitions(
         assets=map_asset_specs(owned, [
             raw_extracts, sop_dbt_models, demand_forecast, consensus_demand, supply_plan,
@@ -69,7 +71,7 @@ def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
         jobs=[monthly_cycle_job, planning_job],
         schedules=[monthly_cycle_schedule],
         sensors=[extracts_landed],
-        resources=build_resources(extracts_dir, warehouse_dir),
+        resources=build_resources(extracts_dir, warehouse_dir, engine, engine_address),
         # One process writes the DuckDB file: steps run one after another, also in ad hoc runs.
         executor=in_process_executor,
     )
