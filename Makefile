@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Run history of `make demo` and `make ui`, kept between sessions (the tests use their own).
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install prepare browser demo test ui lint clean
+.PHONY: install prepare browser java demo test ui lint clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(STAMP)
@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt scripts/install_duckdb1.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark,dask]'
 	PYTHON=$(BIN)/python bash scripts/install_duckdb1.sh
 	touch $(STAMP)
 
@@ -36,6 +36,13 @@ browser:
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { $(SUDO) apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+# Java 17 (Debian/Ubuntu package) for the Spark engine; without it the Spark tests skip
+# (CI=true makes them fail).
+java:
+	command -v java >/dev/null || \
+	  { $(SUDO) apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q openjdk-17-jre-headless; }
 
 # Generates the demo company on first use, runs the last 12 monthly cycles, prints a summary.
 demo: prepare $(DAGSTER_HOME)/dagster.yaml

@@ -59,11 +59,13 @@ def owned(spec: AssetSpec) -> AssetSpec:
                                    metadata={**spec.metadata, **schema}, **due)
 
 
-def build_defs(extracts_dir: str = "", warehouse_dir: str = "") -> Definitions:
-    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR.
-    With the Pipedrive pull configured (PIPEDRIVE_* settings), the CRM comes from its dlt
-    assets (assets/crm.py) instead of the folder's crm files."""
-    resources = build_resources(extracts_dir, warehouse_dir)
+def build_defs(extracts_dir: str = "", warehouse_dir: str = "", engine: str = "",
+               engine_address: str = "") -> Definitions:
+    """The code location; empty folders fall back to SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR,
+    an empty engine to SOP_ENGINE (sop_pipeline.engine). With the Pipedrive pull configured
+    (PIPEDRIVE_* settings), the CRM comes from its dlt assets (assets/crm.py) instead of the
+    folder's crm files."""
+    resources = build_resources(extracts_dir, warehouse_dir, engine, engine_address)
     crm = ([build_pipedrive_assets(resources["sop"].warehouse_path())]
            if PipedriveSettings.from_env() else [])
     raw_extracts = build_raw_extracts([key for assets in crm for key in assets.keys])

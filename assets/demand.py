@@ -59,15 +59,16 @@ def demand_forecast(context: AssetExecutionContext, sop: SopSettings):
     def progress(done: int, total: int) -> None:
         context.log.info(f"forecast: {done:,} of {total:,} series done")
 
+    settings = sop.forecast_settings()
+    context.log.info(f"forecast engine: {settings.engine.describe()}")
     with sop.connect() as con:
-        forecast, accuracy = demand_stage(
-            con, cycle_month, sop.forecast_settings(), on_progress=progress
-        )
+        forecast, accuracy = demand_stage(con, cycle_month, settings, on_progress=progress)
         chosen = accuracy[accuracy["is_selected"]]
         models = chosen["model"].value_counts().to_dict()
         yield write_cycle_table(
             con, context, "demand_forecast", forecast,
             series=int(chosen.shape[0]), selected_models=models,
+            engine=settings.engine.name, engine_address=settings.engine.where(),
             selected_forecast_qty=float(
                 forecast.loc[forecast["is_selected"], "forecast_qty"].sum()
             ),

@@ -14,6 +14,7 @@ from assets.project import DBT_EXECUTABLE, dbt_project
 from sop_pipeline import demo, warehouse
 from sop_pipeline.demand.candidates import Backtest
 from sop_pipeline.demand.forecast import ForecastSettings
+from sop_pipeline.engine import Engine
 from sop_pipeline.supply.plan import SupplySettings
 
 # DuckDB allows one writing process per file: every asset that writes takes a slot of this
@@ -22,7 +23,8 @@ WAREHOUSE_POOL = "sop_warehouse"
 
 
 class SopSettings(ConfigurableResource):
-    """Set by `sop run` flags, or by SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR for `dagster dev`."""
+    """Set by `sop run` flags, or by SOP_EXTRACTS_DIR / SOP_WAREHOUSE_DIR / SOP_ENGINE (and
+    SOP_SPARK_MASTER / SOP_DASK_SCHEDULER) for `dagster dev`."""
 
     extracts_dir: str = Field(
         default="", description="Folder of the extract files (the contract's layout); empty: "
@@ -42,6 +44,13 @@ class SopSettings(ConfigurableResource):
         default=max(1, (os.cpu_count() or 1)),
         description="Processes fitting forecasts (and planning scenarios) side by side; "
         "default: the machine's cores.")
+    engine: str = Field(
+        default="", description="Where the forecast and the supply LPs run: local (this "
+        "machine's process pool), spark or dask; empty: SOP_ENGINE, else local.")
+    engine_address: str = Field(
+        default="", description="The Spark master (local[*], spark://host:port, or a Spark "
+        "Connect sc:// address) or Dask scheduler (tcp://host:port); empty: "
+        "SOP_SPARK_MASTER / SOP_DASK_SCHEDULER, else local[*] / a LocalCluster for the run.")
     service_level: float = Field(
         default=0.95, description="Cycle service level of the safety stock, from 0.5 to "
         "under 1 (0.95 = 95 %).")
@@ -68,27 +77,33 @@ class SopSettings(ConfigurableResource):
     def warehouse_path(self) -> Path:
         return Path(self.warehouse_dir) if self.warehouse_dir else warehouse.default_warehouse_dir()
 
+    def compute_engine(self) -> Engine:
+        return Engine.from_env(self.engine, self.engine_address)
+
     def forecast_settings(self) -> ForecastSettings:
         return ForecastSettings(
             horizon=self.horizon_months, backtest=Backtest(windows=self.backtest_windows),
             prophet_max_series=self.prophet_max_series, workers=self.forecast_workers,
+            engine=self.compute_engine(),
         )
 
     def supply_settings(self) -> SupplySettings:
         return SupplySettings(
             holding_cost_rate=self.holding_cost_rate, lost_sales_penalty=self.lost_sales_penalty,
             overtime_share=self.overtime_share, overtime_cost_per_hour=self.overtime_cost_per_hour,
-            currency=self.currency,
+            currency=self.currency, engine=self.compute_engine(),
         )
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect(self.warehouse_path())
 
 
-def build_resources(extracts_dir: str = "", warehouse_dir: str = "") -> dict[str, object]:
+def build_resources(extracts_dir: str = "", warehouse_dir: str = "", engine: str = "",
+                    engine_address: str = "") -> dict[str, object]:
     settings = SopSettings(
         extracts_dir=extracts_dir or os.environ.get("SOP_EXTRACTS_DIR", ""),
         warehouse_dir=warehouse_dir or os.environ.get("SOP_WAREHOUSE_DIR", ""),
+        engine=engine, engine_address=engine_address,
     )
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     return {"sop": settings, "dbt": dbt, "dlt": DagsterDltResource()}

@@ -57,7 +57,8 @@ def supply_plan(context: AssetExecutionContext, sop: SopSettings):
         context.log.info(
             f"supply plan: {stats.get('variables', 0):,} variables, "
             f"{stats.get('constraints', 0):,} constraints, solved in "
-            f"{stats.get('solve_seconds', 0.0):.1f} s ({stats.get('status', 'no model')})")
+            f"{stats.get('solve_seconds', 0.0):.1f} s ({stats.get('status', 'no model')}) "
+            f"on {stats.get('engine', 'local')}")
         unmet = plan.groupby("month", as_index=False)["unmet_qty"].sum()
         yield write_cycle_table(
             con, context, "supply_plan", plan,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from sop_pipeline import cycle, demo, warehouse
 from sop_pipeline.demo import generate_company
+from sop_pipeline.engine import ENGINES, Engine, TaskFailed
 from sop_pipeline.ingest.landing import first_cycle_supported, last_order_date
 from sop_pipeline.report.console import HEARTBEAT_SECONDS, RunConsole
 from sop_pipeline.report.text import cycle_report, load_summary
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--cycle", help="one cycle, YYYY-MM")
     which.add_argument("--cycles", help="a range of cycles, YYYY-MM..YYYY-MM, run in order")
     which.add_argument("--last", type=int, help="the N cycles up to the latest one")
+    run.add_argument("--engine", choices=ENGINES,
+                     help="where the forecast and the supply LPs run (default: $SOP_ENGINE or "
+                          "local); Spark's master from $SOP_SPARK_MASTER (default local[*]), "
+                          "Dask's scheduler from $SOP_DASK_SCHEDULER (default: a LocalCluster)")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="print Dagster's event stream, dbt's output and library warnings "
                           "(otherwise they go to <warehouse>/logs/sop_run.log)")
@@ -103,8 +108,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"sop run: {exc}", file=sys.stderr)
         return 2
     console = run_console(args.verbose)
+    try:
+        engine = Engine.from_env(args.engine or "")
+    except ValueError as exc:
+        print(f"sop run: {exc}", file=sys.stderr)
+        return 2
+    print(f"engine: {engine.describe()}", flush=True)
     if not run_cycles(cycles, extracts_dir, warehouse_dir, verbose=args.verbose,
-                      console=console):
+                      console=console, engine=engine):
         return 1
     print(console.stage_times())
     with warehouse.connect(warehouse_dir, read_only=True) as con:
@@ -140,8 +151,11 @@ def _demo_crm_server(args: argparse.Namespace) -> int:
 
 
 def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Path,
-               verbose: bool = False, console: RunConsole | None = None) -> bool:
+               verbose: bool = False, console: RunConsole | None = None,
+               engine: Engine | None = None) -> bool:
     """Run the cycles in order through the Dagster jobs the UI shows; False when one fails.
+
+    engine: where the forecast and the supply LPs run (default: SOP_ENGINE, else local).
 
     The first cycle lands the extracts and builds the dbt models; the later ones plan from the
     same marts. With DAGSTER_HOME set, the runs appear in the Dagster UI's history, tagged
@@ -157,7 +171,8 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
     prepare_dbt_project()  # before assets.dbt is imported: it reads the manifest
     from assets.definitions import build_defs
 
-    defs = build_defs(str(extracts_dir), str(warehouse_dir))
+    engine = engine or Engine.from_env()
+    defs = build_defs(str(extracts_dir), str(warehouse_dir), engine.name, engine.address)
     instance = (DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
                 else DagsterInstance.ephemeral())
     out, err = sys.stdout, sys.stderr  # the terminal, before a quiet run redirects them
@@ -175,7 +190,8 @@ def run_cycles(cycles: list[pd.Timestamp], extracts_dir: Path, warehouse_dir: Pa
                 result = job.execute_in_process(
                     partition_key=key, instance=instance, raise_on_error=False,
                     run_config={"loggers": logger_config},
-                    tags=run_tags(job.name, cycle_month, cycles))
+                    tags={**run_tags(job.name, cycle_month, cycles),
+                          "sop/engine": engine.describe()})
             if not result.success:
                 console.end_cycle("")
                 log = "" if verbose else f"\nfull log: {log_path}"
@@ -213,12 +229,13 @@ def run_log_path(warehouse_dir: Path) -> Path:
 
 
 def failure_message(result) -> str:
-    """The root cause of each failed step, without Dagster's wrapping."""
+    """The root cause of each failed step, without Dagster's wrapping; for a task of the
+    engine, the TaskFailed that names the engine and the series or nodes it held."""
     messages = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            while error.cause is not None:
+            while error.cause is not None and error.cls_name != TaskFailed.__name__:
                 error = error.cause
             messages.append(f"[{event.step_key}] {error.message.strip()}")
     return "\n".join(messages) or "the run failed (see the Dagster logs)"

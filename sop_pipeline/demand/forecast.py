@@ -39,9 +39,7 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from statistics import NormalDist
 
 import numpy as np
@@ -66,6 +64,7 @@ from sop_pipeline.demand.selection import (
     score_backtests,
     select_models,
 )
+from sop_pipeline.engine import Engine, Task, label_of, run_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,8 @@ class ForecastSettings:
     models: tuple[str, ...] = DEFAULT_MODELS
     backtest: Backtest = field(default_factory=Backtest)
     prophet_max_series: int = 300
-    workers: int = 1
+    workers: int = 1  # processes of the local engine
+    engine: Engine = field(default_factory=Engine)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.models) - set(ALL_MODELS))
@@ -134,8 +134,10 @@ def forecast_demand(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series with every eligible model, backtest them and select one each.
 
-    Returns (forecast, accuracy) with FORECAST_COLUMNS and ACCURACY_COLUMNS. With
-    settings.workers > 1, batches of series run in a process pool; on_progress(done, total)
+    Returns (forecast, accuracy) with FORECAST_COLUMNS and ACCURACY_COLUMNS. Batches of
+    series run on settings.engine (locally: a process pool when settings.workers > 1; Spark
+    or Dask: a task per batch); a batch that fails raises TaskFailed naming the series that
+    fail; on_progress(done, total)
     follows the series as batches finish (and each step is logged at DEBUG with `series_done`
     and `series_total` attributes, for a progress bar that cannot reach the callback). events
     (unique_id, ds, uplift_pct; past and future months) is Prophet's event regressor. Warnings
@@ -233,50 +235,64 @@ def _run_batches(
     prophet: tuple[frozenset[str], tuple[float, float]], events: pd.DataFrame | None,
     on_progress: Callable[[int, int], None] | None, total: int,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield (forecast, errors) per batch, inline or from a spawn process pool.
+    """Yield (forecast, errors) per batch, as the engine finishes them (sop_pipeline.engine:
+    in this process, a spawn process pool, Spark or Dask).
 
     groups: (history, candidate models, backtest) triples; each group's series are split
     into batches. prophet: the series Prophet may try and its priors.
     """
     series = sum(history["unique_id"].nunique() for history, _, _ in groups)
     done = total - series
-    jobs = [(batch, models, settings.horizon, backtest, *prophet,
-             None if events is None else events[events["unique_id"].isin(batch["unique_id"])])
-            for history, models, backtest in groups
-            for batch in _batches(history, series, settings.workers)]
+    slots = settings.engine.slots(settings.workers)
+    tasks = [Task(label_of("series", batch["unique_id"].unique()),
+                  (batch, models, settings.horizon, backtest, *prophet,
+                   None if events is None else
+                   events[events["unique_id"].isin(batch["unique_id"])]),
+                  size=batch["unique_id"].nunique())
+             for history, models, backtest in groups
+             for batch in _batches(history, series, slots)]
     caught: Counter[tuple[str, str, str]] = Counter()
-    if settings.workers == 1:
-        for job in jobs:
-            result, batch_warnings = _fit_batch(*job)
-            caught.update(batch_warnings)
-            done += job[0]["unique_id"].nunique()
-            _report_progress(on_progress, done, total)
-            yield result
-    else:
-        # spawn: workers start clean (no forked threads or locks from Dagster or cmdstanpy).
-        with ProcessPoolExecutor(settings.workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_fit_batch, *job): job[0]["unique_id"].nunique()
-                       for job in jobs}
-            for future in as_completed(futures):
-                done += futures[future]
-                _report_progress(on_progress, done, total)
-                result, batch_warnings = future.result()
-                caught.update(batch_warnings)
-                yield result
+    for task, (result, batch_warnings) in run_tasks(settings.engine, fit_batch, tasks,
+                                                    settings.workers):
+        caught.update(batch_warnings)
+        done += task.size
+        _report_progress(on_progress, done, total)
+        yield result
     for (category, message, where), count in caught.items():
         logger.warning("%s raised %d times while fitting: %s (%s)", category, count, message,
                        where)
 
 
-def _fit_batch(*job) -> tuple[tuple[pd.DataFrame, pd.DataFrame], Counter[tuple[str, str, str]]]:
-    """run_batch, with the warnings it raises counted by (category, message, file:line)
-    instead of printed: in a worker process they would reach the terminal unlogged."""
+def fit_batch(*job) -> tuple[tuple[pd.DataFrame, pd.DataFrame], Counter[tuple[str, str, str]]]:
+    """The engines' task: run_batch, with the warnings it raises counted by (category,
+    message, file:line) instead of printed (in a worker they would reach no log). When the
+    batch fails, each of its series is fitted alone to name the ones that fail."""
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        result = run_batch(*job)
+        try:
+            result = run_batch(*job)
+        except Exception as exc:
+            raise ForecastError(f"forecast failed for series {_failing_series(job)}: "
+                                f"{type(exc).__name__}: {exc}") from exc
     return result, Counter(
         (w.category.__name__, str(w.message), f"{os.path.basename(w.filename)}:{w.lineno}")
         for w in raised)
+
+
+class ForecastError(ValueError):
+    """A batch of series could not be forecast; the message names the series that fail."""
+
+
+def _failing_series(job: tuple) -> list[str]:
+    """The series of a failed batch that fail when fitted on their own."""
+    history, *rest = job
+    failing = []
+    for unique_id, series in history.groupby("unique_id", sort=True):
+        try:
+            run_batch(series, *rest)
+        except Exception:
+            failing.append(str(unique_id))
+    return failing
 
 
 def _report_progress(on_progress: Callable[[int, int], None] | None, done: int,
@@ -331,9 +347,9 @@ def _clip(forecast: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _batches(history: pd.DataFrame, total: int, workers: int) -> Iterator[pd.DataFrame]:
-    """Whole series grouped into about BATCHES_PER_WORKER batches per worker."""
-    batch_size = max(1, math.ceil(total / (workers * BATCHES_PER_WORKER)))
+def _batches(history: pd.DataFrame, total: int, slots: int) -> Iterator[pd.DataFrame]:
+    """Whole series grouped into about BATCHES_PER_WORKER batches per slot of the engine."""
+    batch_size = max(1, math.ceil(total / (slots * BATCHES_PER_WORKER)))
     codes, _ = pd.factorize(history["unique_id"], sort=True)
     for _, batch in history.groupby(codes // batch_size, sort=True):
         yield batch

@@ -4,12 +4,12 @@ figures are read back from its plan tables."""
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
 
+from sop_pipeline.engine import Engine, Task, run_tasks
 from sop_pipeline.review.scenario_kpis import ScenarioTables, scenario_kpis
 from sop_pipeline.supply.plan import SupplySettings
 from sop_pipeline.supply.scenarios import PlanInputs, ScenarioPlan, plan_scenario
@@ -56,18 +56,17 @@ def scenario_plans(
     inputs: PlanInputs, levers: pd.DataFrame, settings: SupplySettings, service_level: float,
     workers: int = 1,
 ) -> dict[str, ScenarioPlan]:
-    """Every scenario of `levers` planned, by name. With workers > 1 and several scenarios,
-    each is planned in its own process (spawned clean, as the forecast's workers): the LP
-    solver holds the GIL, so threads would not run two plans at once."""
+    """Every scenario of `levers` planned, by name, each a task of settings.engine (locally:
+    in its own spawn process when workers > 1: the LP solver holds the GIL, so threads would
+    not run two plans at once). Inside a task the scenario's LPs are solved one after
+    another: no nested fan-out."""
     scenarios = [(str(name), rows) for name, rows in levers.groupby("scenario", sort=True)]
-    workers = min(workers, len(scenarios))
-    if workers <= 1:
-        return {name: plan_scenario(inputs, rows, settings, service_level)
-                for name, rows in scenarios}
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = {name: pool.submit(plan_scenario, inputs, rows, settings, service_level)
-                   for name, rows in scenarios}
-        return {name: future.result() for name, future in futures.items()}
+    in_task = replace(settings, engine=Engine())
+    tasks = [Task(f"scenario {name}", (inputs, rows, in_task, service_level))
+             for name, rows in scenarios]
+    return {task.label.removeprefix("scenario "): plan
+            for task, plan in sorted(run_tasks(settings.engine, plan_scenario, tasks, workers),
+                                     key=lambda done: done[0].label)}
 
 
 def scenario_tables(plan: ScenarioPlan) -> ScenarioTables:

@@ -4,12 +4,13 @@ as arrays over nodes (sku x location) x horizon months."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sop_pipeline.cycle import month_starts
+from sop_pipeline.engine import Engine
 from sop_pipeline.supply.lots import Lots, item_lots
 from sop_pipeline.supply.units import ceil_to_step, cumulative_round, quantity_step
 from sop_pipeline.tables import SERIES_KEY
@@ -35,6 +36,10 @@ class SupplySettings:
     time_limit_seconds: float | None = None  # on the solve time of all LPs; None: no limit
     solver: str = "choose"  # HiGHS 'solver' option: choose, simplex, ipm, pdlp
     currency: str = "EUR"  # of the items' unit_cost and unit_price, hence of every money figure
+    # where independent LPs are solved: local = one after another in this process, as the
+    # time limit counts their solve time together; spark or dask: a task per LP, each with
+    # the whole time limit
+    engine: Engine = field(default_factory=Engine)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from sop_pipeline.engine import Task, label_of, run_tasks
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, Network, SupplyPlanError, SupplySettings
 from sop_pipeline.supply.lots import Lots
 
@@ -154,27 +155,56 @@ def solve_groups(
     network: Network, settings: SupplySettings
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Planned and lost quantities per node x month, one LP per group of linked nodes, and
-    the LPs' figures: sizes, build and solve seconds and objectives summed."""
+    the LPs' figures: sizes, build and solve seconds and objectives summed.
+
+    With the local engine the LPs are solved here one after another (the time limit is on
+    their solve time together); on Spark or Dask each LP is a task with the whole limit."""
+    groups = node_groups(network)
+    parts = [subnetwork(network, group) for group in groups]
+    if settings.engine.distributed:
+        tasks = [Task(label_of("nodes", _node_names(part)), (part, settings,
+                                                             settings.time_limit_seconds))
+                 for part in parts]
+        solved = {id(task): result for task, result in run_tasks(settings.engine, solve_lp,
+                                                                  tasks)}
+        results = [solved[id(task)] for task in tasks]
+    else:
+        results, spent = [], 0.0
+        for part in parts:
+            results.append(solve_lp(part, settings, _time_left(settings, spent)))
+            spent += results[-1][2]["solve_seconds"]
     planned, unmet = np.zeros_like(network.demand), np.zeros_like(network.demand)
     stats: dict[str, Any] = {"variables": 0, "constraints": 0, "nonzeros": 0,
                              "build_seconds": 0.0, "solve_seconds": 0.0, "objective": 0.0}
-    groups = node_groups(network)
-    for group in groups:
-        started = time.perf_counter()
-        part = subnetwork(network, group)
-        lp = build_lp(part, settings)
-        stats["build_seconds"] += time.perf_counter() - started
-        values, solve = solve_loaded(
-            loaded_highs(lp, settings, _time_left(settings, stats["solve_seconds"])))
-        planned[group], unmet[group] = clean_solution(values, lp, part)
-        stats["variables"] += lp.matrix.shape[1]
-        stats["constraints"] += lp.matrix.shape[0]
-        stats["nonzeros"] += int(lp.matrix.nnz)
-        stats["solve_seconds"] += solve["seconds"]
-        stats["objective"] += solve["objective"]
-        stats["status"] = solve["status"]
+    for group, (group_planned, group_unmet, lp_stats) in zip(groups, results, strict=True):
+        planned[group], unmet[group] = group_planned, group_unmet
+        for key in ("variables", "constraints", "nonzeros", "build_seconds", "solve_seconds",
+                    "objective"):
+            stats[key] += lp_stats[key]
+        stats["status"] = lp_stats["status"]
     return planned, unmet, {**stats, "lps": len(groups),
-                            "largest_lp_nodes": max(len(group) for group in groups)}
+                            "largest_lp_nodes": max(len(group) for group in groups),
+                            "engine": settings.engine.describe()}
+
+
+def solve_lp(part: Network, settings: SupplySettings, time_limit: float | None
+             ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One group's LP built, solved and cleaned: the engines' task. Planned and lost per
+    node x month, and the LP's size, seconds, objective and status."""
+    started = time.perf_counter()
+    lp = build_lp(part, settings)
+    build_seconds = time.perf_counter() - started
+    values, solve = solve_loaded(loaded_highs(lp, settings, time_limit))
+    planned, unmet = clean_solution(values, lp, part)
+    return planned, unmet, {
+        "variables": lp.matrix.shape[1], "constraints": lp.matrix.shape[0],
+        "nonzeros": int(lp.matrix.nnz), "build_seconds": build_seconds,
+        "solve_seconds": solve["seconds"], "objective": solve["objective"],
+        "status": solve["status"]}
+
+
+def _node_names(part: Network) -> list[str]:
+    return (part.nodes["sku"].astype(str) + "|" + part.nodes["location_id"].astype(str)).tolist()
 
 
 def node_groups(network: Network) -> list[np.ndarray]:
