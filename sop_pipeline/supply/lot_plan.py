@@ -61,8 +61,10 @@ def plan_in_lots(
     behind = lost > (unmet * price[:, None]).sum(axis=1) + QTY_TOLERANCE * price
     replanned = 0
     for group in node_groups(network):
+        if not behind[group].any():
+            continue
         part = subnetwork(network, group)
-        if not len(part.routing_node) or not behind[group].any():
+        if not len(part.routing_node):  # loads no centre: its rounding was never cut
             continue
         replan = behind[group] | (len(group) <= WHOLE_GROUP_NODES)
         # the nodes that keep their lots keep their hours; the others share what is left
