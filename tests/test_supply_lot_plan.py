@@ -9,8 +9,7 @@ import pytest
 
 from sop_pipeline.supply import lot_plan, lp
 from sop_pipeline.supply.inputs import build_network
-from sop_pipeline.supply.lot_plan import lost_value, lot_routing, plan_in_lots
-from sop_pipeline.supply.lots import round_to_lots
+from sop_pipeline.supply.lot_plan import lost_value, one_pass_lots, plan_in_lots
 from sop_pipeline.supply.plan import SupplySettings
 from tests.test_supply_lots import lost_while_stocked
 from tests.test_supply_plan import (
@@ -23,7 +22,9 @@ from tests.test_supply_plan import (
     months,
     plan,
     random_company,
+    receipts,
     routing,
+    stock,
 )
 
 
@@ -41,17 +42,13 @@ def _two_lots_on_one_centre():
 def test_a_group_one_pass_rounding_loses_sales_in_is_replanned_month_by_month():
     demand, items, capacity, routings = _two_lots_on_one_centre()
     settings = SupplySettings()
-    network = build_network(demand, pd.DataFrame(items), pd.DataFrame(columns=["sku",
-                            "location_id", "on_hand_qty"]),
-                            pd.DataFrame(columns=["sku", "location_id", "month", "qty"]),
-                            routings, capacity,
+    network = build_network(demand, pd.DataFrame(items), stock(), receipts(), routings,
+                            capacity,
                             pd.DataFrame(columns=["sku", "location_id", "safety_stock_qty"]),
                             CYCLE, months(6))
     planned, unmet, _ = lp.solve_groups(network, settings)
     assert unmet.sum() == 0  # the LP serves everything
-    one_pass = round_to_lots(planned, network.lots, network.allowed,
-                             lot_routing(network, planned, settings),
-                             network.nodes["unit_price"].to_numpy())
+    one_pass = one_pass_lots(network, planned, settings)
     assert lost_value(network, one_pass).sum() == 15 * 25.0  # B's first month
 
     ordered, stats = plan_in_lots(network, planned, unmet, settings)
@@ -93,9 +90,7 @@ def test_lots_never_lose_more_sales_value_than_one_pass_rounding(monkeypatch, wh
                                 tables["scheduled"], tables["routings"], capacity,
                                 tables["safety_stock"], CYCLE, months(12))
         planned, unmet, _ = lp.solve_groups(network, settings)
-        one_pass = lost_value(network, round_to_lots(
-            planned, network.lots, network.allowed, lot_routing(network, planned, settings),
-            network.nodes["unit_price"].to_numpy())).sum()
+        one_pass = lost_value(network, one_pass_lots(network, planned, settings)).sum()
         ordered, _ = plan_in_lots(network, planned, unmet, settings)
         assert lost_value(network, ordered).sum() <= one_pass + 1e-6, f"seed {seed}"
         improved += lost_value(network, ordered).sum() < one_pass - 1.0

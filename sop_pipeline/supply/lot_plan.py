@@ -55,8 +55,7 @@ def plan_in_lots(
     """Lots per node x month for the LP's `planned` (which loses `unmet`), and how many
     nodes were re-planned month by month (module doc)."""
     price = network.nodes["unit_price"].to_numpy()
-    ordered = round_to_lots(planned, network.lots, network.allowed,
-                            lot_routing(network, planned, settings), price)
+    ordered = one_pass_lots(network, planned, settings)
     lost = lost_value(network, ordered)
     behind = lost > (unmet * price[:, None]).sum(axis=1) + QTY_TOLERANCE * price
     replanned = 0
@@ -77,6 +76,14 @@ def plan_in_lots(
             ordered[group] = candidate
             replanned += int(replan.sum())
     return ordered, {"lot_nodes_replanned": replanned}
+
+
+def one_pass_lots(network: Network, planned: np.ndarray, settings: SupplySettings
+                  ) -> np.ndarray:
+    """The LP's plan rounded to lots in one pass (sop_pipeline.supply.lots.round_to_lots)."""
+    return round_to_lots(planned, network.lots, network.allowed,
+                         lot_routing(network, planned, settings),
+                         network.nodes["unit_price"].to_numpy())
 
 
 def relax_and_fix(network: Network, settings: SupplySettings) -> np.ndarray:
