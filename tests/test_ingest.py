@@ -56,6 +56,8 @@ def test_headers_are_normalised_and_extra_columns_kept(tmp_path, con):
         ({("erp/sales_orders", 1, "order_date"): "2026-13-45"}, "unparsable_date", "order_date"),
         ({("erp/sales_orders", 2, "quantity"): "-3"}, "negative_value", "quantity"),
         ({("erp/sales_orders", 2, "quantity"): "lots"}, "unparsable_float", "quantity"),
+        ({("erp/sales_orders", 2, "quantity"): "inf"}, "not_finite", "quantity"),
+        ({("erp/items", 0, "unit_cost"): "NaN"}, "not_finite", "unit_cost"),
         ({("erp/sales_orders", 3, "sku"): "ZZZ"}, "unknown_sku", "sku"),
         ({("erp/sales_orders", 3, "location_id"): "NOWHERE"}, "unknown_location_id",
          "location_id"),

@@ -81,6 +81,11 @@ def row_rules(entity: Entity) -> list[tuple[str | None, str, str, str]]:
                 col.name, f"unparsable_{col.kind}", f"'not a valid {col.kind}: ' || {text}",
                 f"{present} AND TRY_CAST({text} AS {_SQL_TYPE[col.kind]}) IS NULL",
             ))
+        if col.kind == "float":  # "inf" and "nan" parse as DOUBLE but are no quantity
+            rules.append((
+                col.name, "not_finite", f"'not a finite number: ' || {text}",
+                f"NOT isfinite(TRY_CAST({text} AS DOUBLE))",
+            ))
         if col.nonnegative:
             rules.append((
                 col.name, "negative_value", f"'negative: ' || {text}",
