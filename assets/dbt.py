@@ -21,6 +21,7 @@ from assets.project import (
     keep_partial_parse,
     manifest_path,
     partial_parse_state,
+    prune_invocations,
 )
 from assets.resources import WAREHOUSE_POOL, SopSettings
 
@@ -90,6 +91,7 @@ def sop_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, sop: Sop
         yield from invocation.stream().fetch_row_counts()
     finally:
         keep_partial_parse(invocation.target_path, state)
+        prune_invocations(invocation.target_path)
         _close_row_count_connection(invocation)
 
 

@@ -27,6 +27,9 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 PREPARE_COMMAND = "make prepare (or: .venv/bin/python -m assets.project)"
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# dagster-dbt gives every build a target folder of its own (logs, run results, compiled SQL,
+# ~6 MB on the demo company); the newest are kept for reading, older ones removed.
+KEPT_DBT_INVOCATIONS = 5
 
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
@@ -59,6 +62,18 @@ def keep_partial_parse(invocation_target: Path, state: Path) -> None:
         staged = state.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(written, staged)
         staged.replace(state)  # atomic: a build starting now reads the old or the new state
+
+
+def prune_invocations(invocation_target: Path, keep: int = KEPT_DBT_INVOCATIONS) -> None:
+    """Remove the target folders of this asset's older dbt invocations, keeping the `keep`
+    newest (by modification time) and `invocation_target` itself."""
+    invocation_target = Path(invocation_target)
+    prefix = invocation_target.name.rsplit("-", 2)[0] + "-"  # <op>-<run id>-<step>
+    folders = sorted((f for f in invocation_target.parent.glob(f"{prefix}*")
+                      if f.is_dir() and f != invocation_target),
+                     key=lambda f: f.stat().st_mtime, reverse=True)
+    for folder in folders[max(keep - 1, 0):]:
+        shutil.rmtree(folder, ignore_errors=True)  # a reader of an old one loses nothing else
 
 
 def manifest_path() -> Path:

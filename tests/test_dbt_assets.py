@@ -94,3 +94,21 @@ def test_a_dbt_build_reports_row_counts_and_keeps_its_parse_state(tmp_path):
     assert all(counts[k] is not None for k in keys if k.path[0] == "marts")
     assert not any(e.event_type_value == "ASSET_OBSERVATION" for e in result.all_events)
     assert (warehouse / "dbt_partial_parse.msgpack").exists()
+
+
+def test_older_dbt_invocation_folders_are_removed_and_the_newest_kept(tmp_path):
+    import os
+
+    from assets.project import KEPT_DBT_INVOCATIONS, prune_invocations
+
+    folders = [tmp_path / f"sop_dbt_models-run{n:03d}-step{n}" for n in range(8)]
+    for age, folder in enumerate(reversed(folders)):
+        folder.mkdir()
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))  # folders[-1] the newest
+    (tmp_path / "other_op-run000-step0").mkdir()  # another asset's invocation
+    (tmp_path / "manifest.json").write_text("{}")
+    current = folders[3]  # this build's own folder is kept whatever its time
+    prune_invocations(current)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    newest = [f.name for f in folders[-(KEPT_DBT_INVOCATIONS - 1):]]
+    assert kept == sorted([current.name, *newest, "other_op-run000-step0", "manifest.json"])
