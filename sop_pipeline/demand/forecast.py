@@ -160,7 +160,7 @@ def forecast_demand(
         elif kind == "naive":
             forecasts.append(naive_forecast(part, settings.horizon))
     judged = routes[routes["kind"] == "judged"]
-    errors = []
+    scores = []
     if len(judged):
         regular = judged.index[judged["rule"] == "scored"]
         regular = regular[stats.loc[regular, "demand_class"].isin(REGULAR_CLASSES)]
@@ -174,15 +174,16 @@ def forecast_demand(
         batches = judged.groupby(["models", "backtest"], sort=False).groups
         groups = [(history[history["unique_id"].isin(group)], models, backtest)
                   for (models, backtest), group in batches.items()]
-        for forecast, error in _run_batches(groups, settings, (frozenset(largest), priors),
-                                            events, on_progress, len(stats)):
+        for forecast, scored in _run_batches(groups, settings, (frozenset(largest), priors),
+                                             events, on_progress, len(stats)):
             forecasts.append(forecast)
-            errors.append(error)
+            scores.append(scored)
     else:
         _report_progress(on_progress, len(stats), len(stats))
     forecast = _clip(pd.concat([f for f in forecasts if len(f)], ignore_index=True))
-    scored = score_backtests(pd.concat(errors, ignore_index=True) if errors else None,
-                             history, judged["backtest"])
+    scores = [scored for scored in scores if len(scored)]
+    scored = (pd.concat(scores, ignore_index=True) if scores
+              else score_backtests(None, history, judged["backtest"]))
     return select_models(forecast, scored, stats)
 
 
@@ -235,7 +236,7 @@ def _run_batches(
     prophet: tuple[frozenset[str], tuple[float, float]], events: pd.DataFrame | None,
     on_progress: Callable[[int, int], None] | None, total: int,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield (forecast, errors) per batch, as the engine finishes them (sop_pipeline.engine:
+    """Yield (forecast, scores) per batch, as the engine finishes them (sop_pipeline.engine:
     in this process, a spawn process pool, Spark or Dask).
 
     groups: (history, candidate models, backtest) triples; each group's series are split
@@ -264,17 +265,25 @@ def _run_batches(
 
 
 def fit_batch(*job) -> tuple[tuple[pd.DataFrame, pd.DataFrame], Counter[tuple[str, str, str]]]:
-    """The engines' task: run_batch, with the warnings it raises counted by (category,
-    message, file:line) instead of printed (in a worker they would reach no log). When the
-    batch fails, each of its series is fitted alone to name the ones that fail."""
+    """The engines' task: run_batch and its backtests scored (forecast, scores), with the
+    warnings raised counted by (category, message, file:line) instead of printed (in a worker
+    they would reach no log). When the batch fails, each of its series is fitted alone to
+    name the ones that fail.
+
+    Scores are per series, so a batch at a time gives the scores of all at once; the backtest
+    errors (a row per series, model, window and month: 36 to 72 rows per score) stay in the
+    task."""
+    batch, _, _, backtest, *_ = job
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
         try:
-            result = run_batch(*job)
+            forecast, errors = run_batch(*job)
         except Exception as exc:
             raise ForecastError(f"forecast failed for series {_failing_series(job)}: "
                                 f"{type(exc).__name__}: {exc}") from exc
-    return result, Counter(
+        scored = score_backtests(errors, batch,
+                                 pd.Series(backtest, index=batch["unique_id"].unique()))
+    return (forecast, scored), Counter(
         (w.category.__name__, str(w.message), f"{os.path.basename(w.filename)}:{w.lineno}")
         for w in raised)
 
