@@ -10,11 +10,14 @@ per-series cost measured here (core-seconds per series x series / 3,600).
     .venv/bin/python benchmarks/engine_speed.py --engine dask --series 2000
     .venv/bin/python benchmarks/engine_speed.py --engine spark --series 2000
     .venv/bin/python benchmarks/engine_speed.py --engine spark --standalone --series 500
+    .venv/bin/python benchmarks/engine_speed.py --engine spark --connect --series 500
 
 --standalone starts a Spark standalone master and one worker on this machine (spark-class,
 bound to 127.0.0.1) and runs on spark://127.0.0.1:PORT, so the cluster path is exercised, not
-only local mode; both are stopped at the end. Without it Spark runs in local mode
-(SOP_SPARK_MASTER or local[*]) and Dask on a LocalCluster (or SOP_DASK_SCHEDULER).
+only local mode; --connect starts a Spark Connect server (the protocol of Databricks and of
+Spark 4 clusters) and runs on sc://127.0.0.1:PORT. What was started is stopped at the end.
+Without either, Spark runs in local mode (SOP_SPARK_MASTER or local[*]) and Dask on a
+LocalCluster (or SOP_DASK_SCHEDULER).
 """
 
 from __future__ import annotations
@@ -41,11 +44,15 @@ from sop_pipeline.supply.plan import SupplySettings, plan_supply
 
 HOUR = 3600.0
 PROJECTED_SERIES = (100_000, 1_000_000)
-STANDALONE_START_SECONDS = 60
+SPARK_START_SECONDS = 60
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (args.standalone or args.connect) and (args.engine != "spark" or
+                                              args.standalone == args.connect):
+        parser.error("--standalone or --connect: one of them, with --engine spark")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     cores = os.cpu_count() or 1
     started = time.perf_counter()
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     network = synthetic_company(args.nodes, 18, 5)
     print(f"{args.series} series ({len(history):,} history rows), {args.nodes} LP nodes; "
           f"cpu count {cores}; data in {time.perf_counter() - started:.1f} s")
-    with _standalone_spark(args.standalone) as master:
+    with _spark_here(args) as master:
         engine = Engine.from_env(args.engine, master or "")
         print(f"engine: {engine.describe()} against local ({cores} processes)")
         rows = []
@@ -128,33 +135,44 @@ def _print_projection(engine: Engine, rows: list[tuple], cores: int) -> None:
 
 
 @contextlib.contextmanager
-def _standalone_spark(wanted: bool) -> Iterator[str | None]:
-    """A Spark standalone master and one worker on 127.0.0.1 (spark-class), or nothing."""
-    if not wanted:
+def _spark_here(args: argparse.Namespace) -> Iterator[str | None]:
+    """A Spark standalone master and one worker, or a Spark Connect server, on 127.0.0.1
+    (spark-class): its address; or nothing (None)."""
+    if not (args.standalone or args.connect):
         yield None
         return
     import pyspark
 
     home = Path(pyspark.__file__).parent
-    spark_class = home / "bin" / "spark-class"
+    spark_class = str(home / "bin" / "spark-class")
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_NO_DAEMONIZE": "1"}
-    port = _free_port()
-    master = f"spark://127.0.0.1:{port}"
-    processes = [subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-         "--port", str(port), "--webui-port", str(_free_port())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    _wait_for_port(port)
-    processes.append(subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.worker.Worker", master, "--host",
-         "127.0.0.1", "--cores", str(os.cpu_count() or 1), "--memory", "2g",
-         "--webui-port", str(_free_port())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    print(f"standalone Spark: master {master}, one worker (pids "
-          f"{', '.join(str(p.pid) for p in processes)})")
+           "SPARK_NO_DAEMONIZE": "1", "PYSPARK_PYTHON": sys.executable}
+    port, cores = _free_port(), str(os.cpu_count() or 1)
+    if args.connect:  # the server runs the Python tasks with this interpreter
+        address, commands = f"sc://127.0.0.1:{port}", [[
+            spark_class, "org.apache.spark.deploy.SparkSubmit", "--class",
+            "org.apache.spark.sql.connect.service.SparkConnectServer", "--master",
+            f"local[{cores}]", "--conf", "spark.ui.enabled=false",
+            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+            "--conf", f"spark.connect.grpc.binding.port={port}"]]
+    else:
+        address = f"spark://127.0.0.1:{port}"
+        commands = [[spark_class, "org.apache.spark.deploy.master.Master", "--host",
+                     "127.0.0.1", "--port", str(port), "--webui-port", str(_free_port())],
+                    [spark_class, "org.apache.spark.deploy.worker.Worker", address, "--host",
+                     "127.0.0.1", "--cores", cores, "--memory", "2g",
+                     "--webui-port", str(_free_port())]]
+    processes = []
     try:
-        yield master
+        for command in commands:
+            processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+            if len(processes) == 1:
+                _wait_for_port(port)
+        print(f"{'Spark Connect server' if args.connect else 'standalone Spark: master'} "
+              f"{address}{'' if args.connect else ', one worker'} (pids "
+              f"{', '.join(str(p.pid) for p in processes)})")
+        yield address
     finally:
         close_engines()
         for process in reversed(processes):
@@ -169,13 +187,14 @@ def _free_port() -> int:
 
 
 def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + STANDALONE_START_SECONDS
+    deadline = time.monotonic() + SPARK_START_SECONDS
     while time.monotonic() < deadline:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.5)
-    raise RuntimeError(f"the Spark master did not listen on 127.0.0.1:{port}")
+    raise RuntimeError(f"Spark did not listen on 127.0.0.1:{port} within "
+                       f"{SPARK_START_SECONDS} s")
 
 
 def _peak_mib() -> float:
@@ -189,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--nodes", type=int, default=2000, help="supply LP nodes")
     parser.add_argument("--standalone", action="store_true",
                         help="Spark only: start a standalone master and worker on 127.0.0.1")
+    parser.add_argument("--connect", action="store_true",
+                        help="Spark only: start a Spark Connect server on 127.0.0.1")
     return parser
 
 

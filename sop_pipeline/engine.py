@@ -24,10 +24,12 @@ import atexit
 import os
 import pickle
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -40,6 +42,21 @@ DEFAULT_SPARK_MASTER = "local[*]"
 LOCAL_CLUSTER = "LocalCluster"  # the address shown when Dask runs on a cluster of its own
 LOOPBACK = "127.0.0.1"
 LABEL_SERIES = 3  # a task's label names this many of its series (or nodes), then a count
+# The Spark driver's own log (log4j2) while the session starts: warnings, to stderr, without
+# the native-hadoop warning every start gives; at WARN, the shell's default level, Spark does
+# not announce a "default log level" either. Once started, the session logs errors only
+# (setLogLevel). The JVM's own "Using incubator modules" line is not a log line: it stays.
+SPARK_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = stderr
+logger.hadoop.name = org.apache.hadoop.util.NativeCodeLoader
+logger.hadoop.level = error
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{HH:mm:ss} spark %p %c{1}: %m%n%ex
+"""
 # The sessions and clients this process started, by address; closed at exit.
 _SPARK: dict[str, Any] = {}
 _DASK: dict[str, Any] = {}
@@ -216,7 +233,11 @@ def spark_session(address: str = ""):
         return _SPARK[address]
     # the Python workers run this interpreter, where sop_pipeline is installed
     os.environ["PYSPARK_PYTHON"] = os.environ.get("PYSPARK_PYTHON") or sys.executable
+    log_config = Path(tempfile.gettempdir()) / "sop-pipeline-spark-log4j2.properties"
+    log_config.write_text(SPARK_LOG4J2)
     builder = (SparkSession.builder.master(master).appName("sop-pipeline")
+               .config("spark.driver.extraJavaOptions",
+                       f"-Dlog4j2.configurationFile=file:{log_config}")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true"))

@@ -13,7 +13,10 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import numpy as np
@@ -25,6 +28,7 @@ from sop_pipeline.cycle import month_label
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
 from sop_pipeline.engine import Engine, Task, TaskFailed, close_engines, run_tasks
 from sop_pipeline.warehouse import database_path
+from tests.benchmark_scripts import BENCHMARKS, FIGURE, row, script
 from tests.conftest import COMPANY_CYCLES
 
 # The first cycle of the session's shared `company` (tests/conftest.py), run there on the
@@ -63,9 +67,11 @@ def _table(warehouse, name: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("engine", ["spark", "dask"])
-def test_a_cycle_on_each_engine_gives_the_local_engines_tables(engine, company, tmp_path):
+def test_a_cycle_on_each_engine_gives_the_local_engines_tables(engine, company, tmp_path,
+                                                              capfd):
     """`sop run --engine` over one cycle: the same rows as the local engine's, to 1e-9; the
-    engine and its address in the CLI's output and the run's metadata and tags."""
+    engine and its address in the CLI's output and the run's metadata and tags; Spark's
+    start-up log kept out of the terminal (this is the module's first Spark session)."""
     from dagster import AssetKey, DagsterInstance
 
     if engine == "spark":
@@ -88,6 +94,9 @@ def test_a_cycle_on_each_engine_gives_the_local_engines_tables(engine, company, 
         assert len(got) == len(expected) > 0, name
         pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9,
                                       obj=name)
+    terminal = capfd.readouterr().err
+    for spark_line in ("log4j", "log level", "NativeCodeLoader"):
+        assert spark_line not in terminal, terminal
     where = "local[*]" if engine == "spark" else "LocalCluster"
     described = f"{engine} ({where})"
     assert f"engine: {described}" in out.getvalue()
@@ -160,3 +169,36 @@ def test_a_failing_task_fails_the_cycle_and_leaves_the_published_tables(company,
 def _fingerprint(folder) -> dict[str, str]:
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
             for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_engine_speed_benchmark_prints_the_overhead_and_the_projection(capsys):
+    code = script("engine_speed").main(["--engine", "dask", "--series", "6", "--nodes", "12"])
+    output = capsys.readouterr().out
+
+    assert code == 0
+    assert "engine: dask (LocalCluster) against local" in output
+    for stage, size in (("forecast", "6"), ("supply_lp", "12")):
+        fields = row(output, stage)
+        assert fields[1] == size and fields[7] == "yes", output  # same numbers as local
+        assert float(fields[2]) > 0 and float(fields[3]) > 0 and fields[6].endswith("x")
+    assert re.search(r"peak memory: this process \d+ MiB .* sampled together [1-9]\d* MiB",
+                     output)
+    for name in ("local", "dask"):
+        assert re.search(rf"projection at {name}'s cost \({FIGURE} core-ms per series and node"
+                         rf".*100,000 series: \d+ cores, 1,000,000 series: \d+ cores", output)
+
+
+def test_engine_speed_on_a_spark_connect_server_gives_the_local_numbers():
+    """The Spark Connect path (sc://, as Databricks serves it): the benchmark starts a
+    Spark Connect server on 127.0.0.1 and runs both stages on it. A subprocess: a Spark
+    Connect session switches pyspark of its whole process to Connect mode."""
+    _java_or_skip()
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "engine_speed.py"), "--engine", "spark", "--connect",
+         "--series", "6", "--nodes", "12"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"Spark Connect server sc://127\.0\.0\.1:\d+ \(pids \d+\)", done.stdout)
+    assert re.search(r"engine: spark \(sc://127\.0\.0\.1:\d+\) against local", done.stdout)
+    for stage in ("forecast", "supply_lp"):
+        assert row(done.stdout, stage)[7] == "yes", done.stdout  # the local engine's numbers
