@@ -65,8 +65,8 @@ def keep_partial_parse(invocation_target: Path, state: Path) -> None:
 
 
 def prune_invocations(invocation_target: Path, keep: int = KEPT_DBT_INVOCATIONS) -> None:
-    """Remove the target folders of this asset's older dbt invocations, keeping the `keep`
-    newest (by modification time) and `invocation_target` itself."""
+    """Remove the target folders of this asset's older dbt invocations, keeping `keep` in
+    all: `invocation_target` itself and the `keep - 1` newest others (by modification time)."""
     invocation_target = Path(invocation_target)
     prefix = invocation_target.name.rsplit("-", 2)[0] + "-"  # <op>-<run id>-<step>
     folders = sorted((f for f in invocation_target.parent.glob(f"{prefix}*")
