@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.supply.plan import SupplySettings, plan_supply
-from sop_pipeline.supply.units import QTY_TOLERANCE
 
 CYCLE_MONTH = pd.Timestamp("2026-10-01")
 LOCATIONS = ("DC1", "DC2")

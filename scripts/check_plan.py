@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplySettings
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import BASELINE
 from sop_pipeline.warehouse import adopted_scenario, cycle_rows, database_path
 

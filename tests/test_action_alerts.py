@@ -6,10 +6,10 @@ import re
 import pandas as pd
 import pytest
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.cycle import month_start
 from sop_pipeline.review.actions import ACTION_KINDS
 from sop_pipeline.review.alerts import ALERT_COLUMNS, ALERT_KINDS, build_alerts
-from sop_pipeline.supply.units import QTY_TOLERANCE
 
 CYCLE = pd.Timestamp("2026-10-01")
 MONTHS = list(pd.date_range(CYCLE, periods=4, freq="MS"))

@@ -452,3 +452,85 @@ def test_intermittent_series_are_judged_on_the_scaled_bias():
         "is judged against its demand rate, not its backtest's few sales): review the model or "
         "override it.")
     assert "(bias +0.30, limit ±0.20)" in c["message"]
+
+
+# --- a lot or a lead time no planned order can serve ------------------------------------------
+
+
+def _planned(sku_items: list[dict], capacity_hours: float = 500.0):
+    """(supply plan, items) of the skus at L1 over Oct..Dec 2026, 10 units on hand each, sold
+    40, 50 and 60; make skus take 0.5 h a unit at W1."""
+    from tests.test_supply_plan import capacity_rows, demand_rows, plan, routing, stock
+
+    skus = [row["sku"] for row in sku_items]
+    result = plan(pd.concat([demand_rows(sku, [40, 50, 60]) for sku in skus]), sku_items,
+                  capacity_rows([capacity_hours] * 3),
+                  opening=stock([(sku, "L1", 10.0) for sku in skus]),
+                  routings=routing([(row["sku"], "W1", 0.5) for row in sku_items
+                                    if row["make_or_buy"] == "make"]))
+    assert result.problems == ()
+    return result.plan, pd.DataFrame(sku_items)
+
+
+def _unplannable(plan: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    alerts = build_alerts(CYCLE, EMPTY, EMPTY, EMPTY, items=items, plan=plan)
+    return alerts[alerts["kind"] == "unplannable_sku"].set_index("entity")
+
+
+def test_a_lot_far_above_the_horizons_demand_is_named_with_the_sales_it_loses():
+    from tests.test_supply_plan import item
+
+    # one lot of 1e12 units cannot be made in any month: the plan loses every sale it can't
+    # serve from stock (30 + 50 + 60), silently until this alert; B's lot of 10 is plannable
+    plan, items = _planned([item("A") | {"order_multiple": 1e12},
+                            item("B") | {"order_multiple": 10.0}])
+    assert plan.loc[plan["sku"] == "A", "unmet_qty"].sum() == 140.0
+    alerts = _unplannable(plan, items)
+    assert list(alerts.index) == ["A@L1"]
+    alert = alerts.loc["A@L1"]
+    assert (alert["severity"], alert["month"], alert["value"], alert["threshold"]) == (
+        "high", pd.Timestamp("2026-10-01"), 140.0, 0.0)
+    assert alert["value_at_risk"] == 140.0 * 20.0
+    assert alert["message"] == (
+        "A at L1 loses 140 units of sales no planned order can save from Oct 2026 (2,800 EUR): "
+        "its smallest order, 1,000,000,000,000 units (order_multiple 1,000,000,000,000), is "
+        "above its 150 units of demand over the horizon, and 140 units are lost in months an "
+        "order could reach. Check the item's lot.")
+
+
+def test_a_lead_time_past_the_months_short_is_named_with_the_sales_it_loses():
+    from tests.test_supply_plan import item
+
+    # Oct 1 + 75 days: the first receipt arrives in December, after 30 + 50 units are lost;
+    # 400 days reach beyond the horizon: every sale beyond the stock is lost
+    plan, items = _planned([item("B", "buy", lead_time_days=75),
+                            item("C", "buy", lead_time_days=400),
+                            item("D", "buy", lead_time_days=20)])
+    alerts = _unplannable(plan, items)
+    assert sorted(alerts.index) == ["B@L1", "C@L1"]  # D's receipts arrive in October
+    assert alerts.loc["B@L1", "value"] == 80.0 and alerts.loc["C@L1", "value"] == 140.0
+    assert alerts.loc["B@L1", "message"] == (
+        "B at L1 loses 80 units of sales no planned order can save from Oct 2026 (1,600 EUR): "
+        "its lead time of 75 days brings the first planned receipt in Dec 2026, too late for "
+        "80 units. Expedite an open order or shorten the lead time.")
+    assert ("its lead time of 400 days brings the first planned receipt after the horizon's "
+            "end (Dec 2026), too late for 140 units") in alerts.loc["C@L1", "message"]
+
+
+def test_sales_lost_to_capacity_are_not_blamed_on_the_lot_or_lead_time():
+    from tests.test_supply_plan import item
+
+    # 20 hours a month (+10 % overtime) make 44 units: C loses sales in months its orders
+    # reach, with a lot of 25 well below its horizon's 150 units: capacity, not the lot
+    plan, items = _planned([item("C") | {"min_order_qty": 25.0}], capacity_hours=20.0)
+    assert plan["unmet_qty"].sum() > 0
+    assert _unplannable(plan, items).empty
+    projection = project_inventory(
+        plan[["sku", "location_id", "month", "demand_qty"]].rename(columns={"demand_qty": "qty"}),
+        pd.DataFrame({"sku": ["C"], "location_id": ["L1"], "on_hand_qty": [10.0]}),
+        plan.assign(qty=plan["planned_production_qty"])[["sku", "location_id", "month", "qty"]],
+        plan["month"].unique(),
+        unmet=plan[["sku", "location_id", "month", "unmet_qty"]].rename(
+            columns={"unmet_qty": "qty"}))
+    kinds = set(build_alerts(CYCLE, projection, EMPTY, EMPTY, items=items, plan=plan)["kind"])
+    assert "projected_stockout" in kinds and "unplannable_sku" not in kinds

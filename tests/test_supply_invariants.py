@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplySettings
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.warehouse import database_path
 from tests.conftest import COMPANY_CYCLES
 

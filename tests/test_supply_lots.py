@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.supply import lp
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import build_network
 from sop_pipeline.supply.lots import Lots, Routing, round_to_lots
 from sop_pipeline.supply.plan import SupplyPlanError, SupplySettings
 from sop_pipeline.supply.units import (
-    QTY_TOLERANCE,
     ceil_to_step,
     cumulative_round,
     quantity_step,

@@ -5,7 +5,8 @@
 - forecast_accuracy: every series has exactly one selected model, and no error measure is
   negative;
 - consensus_demand: consensus = statistical + event + crm_pipeline + override, clipped at 0,
-  and consensus_value = consensus x unit_price, once per sku, location and month.
+  and consensus_value = consensus x unit_price, once per sku, location and month (to the
+  tolerance of sop_pipeline.checks, relative to the components' magnitudes).
 
 Each rule returns 'table: what: N row(s), e.g. ...' strings (sop_pipeline.checks), empty
 when the table holds.
@@ -68,13 +69,14 @@ def accuracy_problems(accuracy: pd.DataFrame) -> list[str]:
 
 def consensus_problems(consensus: pd.DataFrame) -> list[str]:
     """consensus_demand rows: the consensus is the sum of its components (module docstring)."""
-    parts = (consensus["statistical_qty"] + consensus["event_qty"]
-             + consensus["crm_pipeline_qty"] + consensus["override_qty"]).clip(lower=0)
+    components = [consensus[column] for column in ("statistical_qty", "event_qty",
+                                                   "crm_pipeline_qty", "override_qty")]
+    parts = sum(components).clip(lower=0)
     shown = [*SERIES_MONTH_KEY, "statistical_qty", "event_qty", "crm_pipeline_qty",
              "override_qty", "consensus_qty", "unit_price", "consensus_value"]
     return problems_of("consensus_demand", consensus, {
         "consensus_qty != statistical + event + crm_pipeline + override (>= 0)":
-            differs(consensus["consensus_qty"], parts),
+            differs(consensus["consensus_qty"], parts, *components),
         "consensus_value != consensus_qty x unit_price":
             differs(consensus["consensus_value"],
                     consensus["consensus_qty"] * consensus["unit_price"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sop_pipeline.checks import tolerance
 from sop_pipeline.tables import nullable_text
 
 ALL_LOCATIONS = "all"
@@ -56,7 +57,8 @@ def roll_up(forecast: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 
 def coherence_gap(rolled: pd.DataFrame) -> float:
-    """Largest |aggregate - sum of its children| in a roll_up result (0 when coherent).
+    """Largest |aggregate - sum of its children| beyond float noise in a roll_up result (0
+    when coherent).
 
     Checks family = its skus, total = the families (per location), and 'all' = the locations.
     """
@@ -86,8 +88,11 @@ def _summed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _gap(parents: pd.DataFrame, children: pd.DataFrame, on: list[str]) -> float:
-    """Largest |parent qty - summed children qty| on `on`; a side missing counts as 0."""
+    """Largest |parent qty - summed children qty| on `on` beyond float noise (the tolerance of
+    sop_pipeline.checks, relative to the quantities summed); a side missing counts as 0."""
     summed = children.groupby(on, as_index=False, dropna=False)["qty"].sum()
     paired = parents[[*on, "qty"]].merge(summed, on=on, how="outer", suffixes=("", "_children"))
-    difference = paired["qty"].fillna(0.0) - paired["qty_children"].fillna(0.0)
-    return float(difference.abs().max()) if len(difference) else 0.0
+    parent, total = paired["qty"].fillna(0.0), paired["qty_children"].fillna(0.0)
+    difference = (parent - total).abs()
+    difference = difference.where(difference > tolerance(parent, total), 0.0)
+    return float(difference.max()) if len(difference) else 0.0

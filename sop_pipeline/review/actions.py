@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.checks import QTY_TOLERANCE
 from sop_pipeline.cycle import horizon_months
 from sop_pipeline.review.wording import (
     money_text,
@@ -45,7 +46,6 @@ from sop_pipeline.review.wording import (
     quantity_text,
     units_text,
 )
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import SERIES_KEY
 
 ACTION_KINDS = ("release_now", "expedite", "push_out", "cancel")

@@ -14,6 +14,8 @@ cycle_month + 3 months.
   cycle's first 3 months, else medium. value_at_risk = the sku@location's shortage over the
   whole horizon (unmet demand summed, plus the deepest negative closing stock) x unit_price:
   the sales lost, which the sentence states with the horizon's units.
+- unplannable_sku: sales no planned order can save, lost to a sku-location's lead time or to
+  a lot above its whole horizon's demand: see sop_pipeline.review.unplannable.
 - below_safety_stock: one per sku@location without a stockout alert, at the first month its
   status is 'below_safety_stock' (0 <= closing < safety stock); value = closing qty,
   threshold = safety stock qty; medium within the cycle's first 3 months, else low.
@@ -23,13 +25,15 @@ cycle_month + 3 months.
   (default 180, as in the projection); low. value_at_risk = the units beyond what the
   threshold's days of cover need (closing x (1 - threshold / days of cover); all of the stock
   without demand ahead) x unit_cost: working capital tied up.
-- capacity_overload: one per work centre x month with utilisation > 1; value = utilisation,
-  threshold 1.0; high above 1.2, else medium. A centre with no available hours but some load
-  (utilisation nan) is a high alert with value nan. The sentence names the centre by its
-  `name` column and lists the skus loading it most from a `top_skus` text column, when the
-  capacity rows carry these (both optional). value_at_risk = overload_hours / required_hours
-  x required_value, the sales value of the consensus demand routed through the centre that
-  month (an optional capacity column): the share of that output the overload puts at risk.
+- capacity_overload: one per work centre x month with utilisation > 1 (required hours above
+  available beyond the tolerance of sop_pipeline.checks: float noise is no overload); value =
+  utilisation, threshold 1.0; high above 1.2, else medium. A centre with no available hours
+  but some load (utilisation nan) is a high alert with value nan. The sentence names the
+  centre by its `name` column and lists the skus loading it most from a `top_skus` text
+  column, when the capacity rows carry these (both optional). value_at_risk = overload_hours
+  / required_hours x required_value, the sales value of the consensus demand routed through
+  the centre that month (an optional capacity column): the share of that output the overload
+  puts at risk.
 - late_purchase_order and supplier_lead_time: see sop_pipeline.review.order_alerts.
 - biased_forecast and possibly_obsolete: see sop_pipeline.review.forecast_alerts.
 - release_now, expedite, push_out, cancel (action messages on planned and open orders): see
@@ -51,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.checks import QTY_TOLERANCE, exceeds
 from sop_pipeline.cycle import month_start
 from sop_pipeline.review.actions import ACTION_KINDS, action_alerts
 from sop_pipeline.review.decisions import decision_overdue_alerts
@@ -60,19 +65,19 @@ from sop_pipeline.review.order_alerts import (
     late_receipt_alerts,
     supplier_lead_time_alerts,
 )
+from sop_pipeline.review.unplannable import unplannable_alerts
 from sop_pipeline.review.wording import centre_label, money_text, quantity_text
 from sop_pipeline.supply.inputs import SupplySettings
 from sop_pipeline.supply.inventory import COVER_MONTHS, EXCESS_COVER_DAYS
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 ALERT_COLUMNS = OUTPUT_TABLES["alerts"].stage_columns
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 # Every kind of alert, in the order the docstring above describes them.
 ALERT_KINDS = (
-    "projected_stockout", "below_safety_stock", "excess_stock", "capacity_overload",
-    "late_purchase_order", "supplier_lead_time", "biased_forecast", "possibly_obsolete",
-    *ACTION_KINDS, "decision_overdue",
+    "projected_stockout", "unplannable_sku", "below_safety_stock", "excess_stock",
+    "capacity_overload", "late_purchase_order", "supplier_lead_time", "biased_forecast",
+    "possibly_obsolete", *ACTION_KINDS, "decision_overdue",
 )
 DEFAULT_CURRENCY = SupplySettings.currency
 STOCKOUT_HIGH_MONTHS = 3
@@ -104,15 +109,17 @@ def build_alerts(
     open value); received_orders: purchase lines with order_id, line_no, supplier_id, sku,
     location_id, quantity, order_date, due_date, received_date (e.g. all of
     fct_supply_orders: other supply types and lines not received before the cut-off are
-    ignored); items: sku, lead_time_days, unit_cost, unit_price; accuracy: forecast_accuracy
+    ignored); items: sku, lead_time_days, unit_cost, unit_price and optionally uom,
+    min_order_qty, order_multiple (the lots of unplannable_sku); accuracy: forecast_accuracy
     rows (sku, location_id, model, bias, scaled_bias, demand_class, is_selected); plan:
-    supply_plan rows (release_now); decisions: decision_log rows of the cycle
+    supply_plan rows (release_now, unplannable_sku); decisions: decision_log rows of the cycle
     (decision_overdue); currency: of the items' prices, for the sentences.
     """
     cutoff = month_start(cycle_month)
     prices = _item_prices(items)
     alerts = [
         *_stockout_alerts(cutoff, inventory, prices, currency),
+        *unplannable_alerts(cutoff, plan, items, prices, currency),
         *_below_safety_stock_alerts(cutoff, inventory, prices),
         *_excess_stock_alerts(inventory, excess_cover_days, prices),
         *_overload_alerts(capacity),
@@ -300,8 +307,9 @@ def _overload_alerts(capacity: pd.DataFrame) -> list[dict[str, object]]:
     """Every work centre x month loaded beyond its available hours."""
     if capacity.empty:
         return []
-    no_hours = (capacity["available_hours"] == 0) & (capacity["required_hours"] > 0)
-    overloaded = capacity[(capacity["utilisation"] > 1) | no_hours]
+    # utilisation > 1, or hours required where none are available, beyond float noise
+    overloaded = capacity[exceeds(capacity["required_hours"].astype(float),
+                                  capacity["available_hours"].astype(float))]
     names = overloaded["name"] if "name" in overloaded.columns else overloaded["work_center_id"]
     # A nan utilisation (no hours at all) fails the <= test and so lands in high.
     return [

@@ -28,7 +28,9 @@ from sop_pipeline.supply.checks import capacity_problems, financials_problems, i
 from sop_pipeline.tables import BASELINE, OUTPUT_TABLES
 from sop_pipeline.warehouse import query
 
-VS_BASELINE = ("margin_vs_baseline", "lost_sales_vs_baseline", "inventory_vs_baseline")
+# Each *_vs_baseline column and the figure it compares (the scale of its float noise).
+VS_BASELINE = {"margin_vs_baseline": "gross_margin", "lost_sales_vs_baseline": "lost_sales_value",
+               "inventory_vs_baseline": "inventory_value"}
 ALERT_KEY = ["kind", "severity", "entity", "month", "value_at_risk"]
 SUMMARY_COUNTS = ("skus_at_stockout_risk", "alerts_high", "alerts_medium", "alerts_low")
 # Per variance table: (column, minuend, subtrahend) with column = minuend - subtrahend.
@@ -48,13 +50,15 @@ VARIANCE_SUMS: dict[str, tuple[tuple[str, str, str], ...]] = {
 def scenario_kpis_problems(kpis: pd.DataFrame) -> list[str]:
     """scenario_kpis rows of one cycle: one baseline, compared with itself as 0."""
     baseline = kpis["scenario"] == BASELINE
+    zero = pd.Series(0.0, index=kpis.index)
     problems = [] if baseline.sum() == 1 else [
         f"scenario_kpis: {int(baseline.sum())} baseline row(s), expected 1 "
         f"(scenarios: {', '.join(map(str, kpis['scenario']))})"]
     problems += problems_of("scenario_kpis", kpis, {
         "scenario more than once": kpis["scenario"].duplicated(keep=False),
         "baseline not 0 against itself": baseline & pd.concat(
-            [differs(kpis[column], pd.Series(0.0, index=kpis.index)) for column in VS_BASELINE],
+            [differs(kpis[column], zero, kpis.get(figure, zero))
+             for column, figure in VS_BASELINE.items()],
             axis=1).any(axis=1),
     }, ["scenario", *VS_BASELINE])
     return problems
@@ -136,7 +140,7 @@ def variance_problems(table: str, rows: pd.DataFrame) -> list[str]:
     for column, minuend, subtrahend in VARIANCE_SUMS[table]:
         expected = rows[minuend].astype(float) - rows[subtrahend].astype(float)
         broken[f"{column} != {minuend} - {subtrahend}"] = (
-            expected.notna() & differs(rows[column], expected))
+            expected.notna() & differs(rows[column], expected, rows[minuend], rows[subtrahend]))
     shown = [c for c in OUTPUT_TABLES[table].grain if c != "cycle_month"]
     shown += ["lag", "wape", *(c for sums in VARIANCE_SUMS[table] for c in sums)]
     return problems_of(table, rows, broken, shown)

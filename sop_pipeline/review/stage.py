@@ -104,7 +104,8 @@ def alerts_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
         [cycle_month.date()],
     )
     items = query(
-        con, "SELECT sku, lead_time_days, unit_cost, unit_price FROM marts.dim_items")
+        con, """SELECT sku, lead_time_days, unit_cost, unit_price, uom, min_order_qty,
+                       order_multiple FROM marts.dim_items""")
     return build_alerts(
         cycle_month, inventory, capacity, open_supply(con, cycle_month),
         received_orders=received, items=items,

@@ -3,8 +3,8 @@ supply_plan asset's check, and the tests on the demo company):
 
 - balances close: closing = opening + scheduled + planned - (demand - unmet), and each month
   opens with the previous month's closing;
-- demand is served in time order: no month loses a sale (unmet > QTY_TOLERANCE) while the
-  same sku-location closes it with stock (> QTY_TOLERANCE), safety stock included;
+- demand is served in time order: no month loses a sale (unmet above QTY_TOLERANCE) while
+  the same sku-location closes it with stock (above QTY_TOLERANCE), safety stock included;
 - planned hours stay within available hours + the allowed overtime share;
 - nothing planned arrives before the month holding cut-off + the item's lead time;
 - planned orders are lots: whole steps of the unit, multiples of order_multiple, at least
@@ -19,20 +19,22 @@ plan_financials assets' checks):
   + planned, and each month opens with the previous month's closing;
 - plan_financials: gross_margin = revenue - cost_of_goods, supply_cost = production +
   purchase + overtime + holding cost, fill_rate in [0, 1].
+
+Every comparison allows sop_pipeline.checks.tolerance of the quantities of its row: a
+millionth plus float noise relative to the largest of them (QTY_TOLERANCE instead of the
+millionth where a status is judged), so a balance of 30,000 units holds to float noise and a
+gap of a unit at a million units is still found.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from sop_pipeline.checks import differs, problems_of
+from sop_pipeline.checks import QTY_TOLERANCE, differs, exceeds, problems_of, tolerance
 from sop_pipeline.cycle import month_start, month_starts
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, item_units
 from sop_pipeline.supply.lots import item_lots
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import SERIES_KEY
-
-_EXACT = 1e-6  # balances and hours hold to float noise
 
 
 def plan_problems(
@@ -48,26 +50,31 @@ def plan_problems(
     rows = plan.sort_values([*SERIES_KEY, "month"], ignore_index=True)
     rows = rows.merge(_item_rules(items), on="sku", how="left", validate="many_to_one")
     planned = rows["planned_production_qty"] + rows["planned_purchase_qty"]
+    parts = [rows[column] for column in ("opening_qty", "scheduled_receipts_qty",
+                                         "planned_production_qty", "planned_purchase_qty",
+                                         "demand_qty", "unmet_qty")]
     expected = (rows["opening_qty"] + rows["scheduled_receipts_qty"] + planned
                 - (rows["demand_qty"] - rows["unmet_qty"]))
     next_opening = rows.groupby(SERIES_KEY)["opening_qty"].shift(-1)
     arrival = month_starts(month_start(cycle_month)
                            + pd.to_timedelta(rows["lead_time_days"].fillna(0.0), unit="D"))
     lots = planned / rows["multiple"]
+    status = tolerance(*parts, absolute=QTY_TOLERANCE)  # a sale lost, stock held
     broken = {
         "closing != opening + receipts + planned - served":
-            (rows["closing_qty"] - expected).abs() > _EXACT,
+            differs(rows["closing_qty"], expected, *parts),
         "opening != the previous month's closing":
-            next_opening.notna() & ((next_opening - rows["closing_qty"]).abs() > _EXACT),
+            next_opening.notna() & differs(next_opening, rows["closing_qty"]),
         "a sale lost while the month closes with stock":
-            (rows["unmet_qty"] > QTY_TOLERANCE) & (rows["closing_qty"] > QTY_TOLERANCE),
+            (rows["unmet_qty"] > status) & (rows["closing_qty"] > status),
         "planned inside the lead time": (planned > 0) & (pd.to_datetime(rows["month"]) < arrival),
         "planned off its lot (multiple or minimum)": (planned > 0) & (
-            ((lots - lots.round()).abs() > _EXACT) | (planned < rows["minimum"] - _EXACT)),
+            differs(lots, lots.round()) | exceeds(rows["minimum"], planned)),
     }
     problems = [_problem(rows, what, mask) for what, mask in broken.items() if mask.any()]
     if len(load):
-        over = load["planned_hours"] > load["available_hours"] * (1 + overtime_share) + _EXACT
+        over = exceeds(load["planned_hours"], load["available_hours"] * (1 + overtime_share),
+                       load["available_hours"])
         if over.any():
             problems.append(_problem(load, "planned hours above available + overtime", over))
     return problems
@@ -97,7 +104,7 @@ def capacity_problems(capacity: pd.DataFrame, overtime_share: float) -> list[str
     planned = capacity["planned_hours"].astype(float)
     return problems_of("capacity_plan", capacity, {
         "planned hours above available + overtime":
-            planned > available * (1 + overtime_share) + _EXACT,
+            exceeds(planned, available * (1 + overtime_share), available),
         "overload_hours != max(required - available, 0)":
             differs(capacity["overload_hours"],
                     (capacity["required_hours"].astype(float) - available).clip(lower=0.0)),
@@ -113,10 +120,13 @@ def inventory_problems(projection: pd.DataFrame) -> list[str]:
     previous_closing = rows.groupby(SERIES_KEY)["closing_qty"].shift(1)
     return problems_of("inventory_projection", rows, {
         "closing != opening + receipts - served":
-            differs(rows["closing_qty"], rows["opening_qty"] + rows["receipts_qty"] - served),
+            differs(rows["closing_qty"], rows["opening_qty"] + rows["receipts_qty"] - served,
+                    rows["opening_qty"], rows["receipts_qty"], rows["demand_qty"],
+                    rows["unmet_qty"]),
         "receipts != scheduled + planned receipts":
             differs(rows["receipts_qty"],
-                    rows["scheduled_receipts_qty"] + rows["planned_receipts_qty"]),
+                    rows["scheduled_receipts_qty"] + rows["planned_receipts_qty"],
+                    rows["scheduled_receipts_qty"], rows["planned_receipts_qty"]),
         "opening != the previous month's closing":
             previous_closing.notna() & differs(rows["opening_qty"], previous_closing),
         "sku, location and month more than once":
@@ -128,12 +138,14 @@ def inventory_problems(projection: pd.DataFrame) -> list[str]:
 def financials_problems(money: pd.DataFrame) -> list[str]:
     """plan_financials rows: margin and supply cost add up, fill rate is a share."""
     fill_rate = money["fill_rate"].astype(float)
+    costs = [money[column] for column in ("production_cost", "purchase_cost", "overtime_cost",
+                                          "holding_cost")]
     return problems_of("plan_financials", money, {
         "gross_margin != revenue - cost_of_goods":
-            differs(money["gross_margin"], money["revenue"] - money["cost_of_goods"]),
+            differs(money["gross_margin"], money["revenue"] - money["cost_of_goods"],
+                    money["revenue"], money["cost_of_goods"]),
         "supply_cost != production + purchase + overtime + holding cost":
-            differs(money["supply_cost"], money["production_cost"] + money["purchase_cost"]
-                    + money["overtime_cost"] + money["holding_cost"]),
-        "fill_rate outside [0, 1]": (fill_rate < -_EXACT) | (fill_rate > 1 + _EXACT),
+            differs(money["supply_cost"], sum(costs), *costs),
+        "fill_rate outside [0, 1]": exceeds(0.0, fill_rate) | exceeds(fill_rate, 1.0),
     }, ["family", "month", "revenue", "cost_of_goods", "gross_margin", "supply_cost",
         "fill_rate"])

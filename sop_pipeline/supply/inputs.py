@@ -12,7 +12,7 @@ import pandas as pd
 from sop_pipeline.cycle import month_starts
 from sop_pipeline.engine import Engine
 from sop_pipeline.supply.lots import Lots, item_lots
-from sop_pipeline.supply.units import ceil_to_step, cumulative_round, quantity_step
+from sop_pipeline.supply.units import DECIMALS, ceil_to_step, cumulative_round, quantity_step
 from sop_pipeline.tables import SERIES_KEY
 
 SAMPLE_ROWS = 3
@@ -74,7 +74,8 @@ def build_network(
 ) -> Network:
     """Nodes (every sku x location with demand, receipts, stock or safety stock) as arrays;
     what the plan decides in its unit's steps (sop_pipeline.supply.units): demand rounded
-    cumulatively, safety stock rounded up; stock and open orders as measured."""
+    cumulatively, safety stock rounded up; stock and open orders as measured, to a millionth
+    (DECIMALS), so every balance of the plan sums quantities on that one grid."""
     _check_demand_in_horizon(demand, horizon)
     demand = _in_horizon(demand, horizon, late_to_first=False)
     receipts = _in_horizon(receipts, horizon, late_to_first=True)
@@ -90,8 +91,8 @@ def build_network(
         nodes=nodes,
         months=horizon,
         demand=cumulative_round(_grid(nodes, demand, horizon), step),
-        receipts=_grid(nodes, receipts, horizon),
-        opening=_per_node(nodes, on_hand, "on_hand_qty"),
+        receipts=_grid(nodes, receipts, horizon).round(DECIMALS),
+        opening=_per_node(nodes, on_hand, "on_hand_qty").round(DECIMALS),
         safety=ceil_to_step(_per_node(nodes, safety, "safety_stock_qty"), step),
         allowed=_allowed_months(nodes, cutoff, horizon),
         routing_node=steps["node"].to_numpy(np.int64),

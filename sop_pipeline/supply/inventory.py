@@ -49,8 +49,9 @@ Projected inventory (project_inventory), per sku x location x horizon month:
   'below_safety_stock'
   when 0 <= closing_qty < safety_stock_qty; 'excess' when days_of_cover > excess_cover_days
   (default 180) or closing_qty > 0 with no demand ahead; 'healthy' otherwise. Comparisons
-  allow QTY_TOLERANCE (0.01 units, sop_pipeline.supply.units): a plan that holds its safety
-  stock to within 0.01 unit is healthy, and a shortage under 0.01 unit is none.
+  allow sop_pipeline.checks.tolerance with QTY_TOLERANCE (0.01 units plus float noise of the
+  row's quantities): a plan that holds its safety stock to within 0.01 unit is healthy, and a
+  shortage under 0.01 unit is none.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.checks import QTY_TOLERANCE, tolerance
 from sop_pipeline.cycle import distinct_months, month_start, month_starts
-from sop_pipeline.supply.units import QTY_TOLERANCE
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -268,10 +269,13 @@ def _status(projection: pd.DataFrame, excess_cover_days: float) -> np.ndarray:
     """stockout, below_safety_stock, excess or healthy: the first rule that holds."""
     closing = projection["closing_qty"]
     cover = projection["days_of_cover"]
-    excess = (cover > excess_cover_days) | ((closing > 0) & cover.isna())
+    noise = tolerance(*(projection[column] for column in (
+        "opening_qty", "receipts_qty", "demand_qty", "closing_qty", "safety_stock_qty")),
+        absolute=QTY_TOLERANCE)
+    excess = (cover > excess_cover_days) | ((closing > noise) & cover.isna())
     return np.select(
-        [(closing < -QTY_TOLERANCE) | (projection["unmet_qty"] > QTY_TOLERANCE),
-         closing < projection["safety_stock_qty"] - QTY_TOLERANCE,
+        [(closing < -noise) | (projection["unmet_qty"] > noise),
+         closing < projection["safety_stock_qty"] - noise,
          excess],
         ["stockout", "below_safety_stock", "excess"],
         "healthy",

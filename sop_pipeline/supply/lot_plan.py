@@ -26,16 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from sop_pipeline.checks import QTY_TOLERANCE, tolerance
 from sop_pipeline.supply.inputs import Network, SupplySettings
-from sop_pipeline.supply.lots import (
-    HOURS_TOLERANCE,
-    Routing,
-    fit_capacity,
-    round_back_up,
-    round_to_lots,
-)
+from sop_pipeline.supply.lots import Routing, fit_capacity, round_back_up, round_to_lots
 from sop_pipeline.supply.lp import (
-    DECIMALS,
     INF,
     build_lp,
     clean_solution,
@@ -44,7 +38,7 @@ from sop_pipeline.supply.lp import (
     solve_loaded,
     subnetwork,
 )
-from sop_pipeline.supply.units import QTY_TOLERANCE
+from sop_pipeline.supply.units import DECIMALS
 
 WHOLE_GROUP_NODES = 1000  # a larger group re-plans only its nodes that lose sales (module doc)
 
@@ -57,7 +51,8 @@ def plan_in_lots(
     price = network.nodes["unit_price"].to_numpy()
     ordered = one_pass_lots(network, planned, settings)
     lost = lost_value(network, ordered)
-    behind = lost > (unmet * price[:, None]).sum(axis=1) + QTY_TOLERANCE * price
+    lp_lost = (unmet * price[:, None]).sum(axis=1)
+    behind = lost > lp_lost + tolerance(lost, lp_lost, absolute=QTY_TOLERANCE * price)
     replanned = 0
     for group in node_groups(network):
         if not behind[group].any():
@@ -72,7 +67,8 @@ def plan_in_lots(
                                                0.0, None))
         candidate = ordered[group].copy()
         candidate[replan] = relax_and_fix(subnetwork(left, np.flatnonzero(replan)), settings)
-        if lost_value(part, candidate).sum() < lost[group].sum() - QTY_TOLERANCE * price.max():
+        kept, fewer = lost[group].sum(), lost_value(part, candidate).sum()
+        if fewer < kept - tolerance(kept, fewer, absolute=QTY_TOLERANCE * price.max()):
             ordered[group] = candidate
             replanned += int(replan.sum())
     return ordered, {"lot_nodes_replanned": replanned}
@@ -93,7 +89,8 @@ def relax_and_fix(network: Network, settings: SupplySettings) -> np.ndarray:
     nodes, months = network.demand.shape
     cells = nodes * months
     priority = np.argsort(-network.nodes["unit_price"].to_numpy(), kind="stable")
-    allowed_hours = network.available * (1.0 + settings.overtime_share) + HOURS_TOLERANCE
+    allowed_hours = network.available * (1.0 + settings.overtime_share)
+    allowed_hours = allowed_hours + tolerance(allowed_hours)  # capacity sums carry float noise
     ordered = np.zeros_like(network.demand)
     stock = network.opening.copy()
     for month in range(months):
@@ -159,15 +156,19 @@ def served_in_time_order(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(opening, closing, unmet) month by month: each month serves what its stock and
     receipts allow and loses the rest, the LP's own rule (lost sales cost more the earlier
-    they fall, sop_pipeline.supply.lp) applied to the lot-sized receipts. Quantities are in
-    steps, so a shortfall below 1e-6 is float noise, not a lost sale."""
+    they fall, sop_pipeline.supply.lp) applied to the lot-sized receipts.
+
+    Every quantity is on the grid of a millionth (stock and open orders to DECIMALS, demand and
+    planned in steps), so each month's unmet and closing are rounded to it: that removes float
+    noise only, and the stored columns keep closing = opening + receipts - served exactly up to
+    float noise, with each opening the previous closing itself, at any magnitude."""
     opening, closing, unmet = (np.empty_like(planned) for _ in range(3))
     stock = network.opening.copy()
     for month in range(planned.shape[1]):
         supply = stock + network.receipts[:, month] + planned[:, month]
-        short = network.demand[:, month] - supply
-        unmet[:, month] = np.where(short > 10.0**-DECIMALS, short, 0.0)
+        demand = network.demand[:, month]
+        unmet[:, month] = np.maximum((demand - supply).round(DECIMALS), 0.0)
         opening[:, month] = stock
-        closing[:, month] = stock = np.maximum(supply - network.demand[:, month] + unmet[:, month],
+        closing[:, month] = stock = np.maximum((supply - demand + unmet[:, month]).round(DECIMALS),
                                                0.0)
     return opening, closing, unmet

@@ -34,10 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sop_pipeline.supply.units import QTY_TOLERANCE, ceil_to_step
-
-HOURS_TOLERANCE = 1e-6  # hours: capacity sums carry float noise below this
-_NOISE = 1e-6  # of a multiple: within this of a whole number of multiples is that number
+from sop_pipeline.checks import QTY_TOLERANCE, tolerance
+from sop_pipeline.supply.units import ceil_to_step, whole_down, whole_up
 
 
 @dataclass(frozen=True)
@@ -49,12 +47,12 @@ class Lots:
 
     def up(self, need: np.ndarray) -> np.ndarray:
         """The smallest lot covering `need` (0 where less than QTY_TOLERANCE is needed)."""
-        lots = np.ceil(need / self.multiple - _NOISE) * self.multiple
+        lots = whole_up(need / self.multiple) * self.multiple
         return np.where(need > QTY_TOLERANCE, np.maximum(lots, self.minimum), 0.0)
 
     def down(self, need: np.ndarray) -> np.ndarray:
         """The largest lot within `need`, or 0 where it is below the minimum."""
-        lots = np.floor(need / self.multiple + _NOISE) * self.multiple
+        lots = whole_down(need / self.multiple) * self.multiple
         return np.where(lots >= self.minimum - QTY_TOLERANCE, lots, 0.0)
 
 
@@ -64,7 +62,7 @@ def item_lots(step: np.ndarray, min_order_qty: np.ndarray, order_multiple: np.nd
                         step)
     multiple = np.maximum(multiple, step)
     minimum = np.where(min_order_qty > 0,
-                       np.ceil(np.nan_to_num(min_order_qty) / multiple - 1e-9) * multiple,
+                       whole_up(np.nan_to_num(min_order_qty) / multiple) * multiple,
                        multiple)
     return Lots(multiple=multiple, minimum=np.maximum(minimum, multiple).round(3))
 
@@ -114,7 +112,7 @@ def _catch_up(ordered: np.ndarray, target: np.ndarray, lots: Lots, allowed: np.n
     that rounding at the cap does not turn into lost sales (in place)."""
     hours = np.stack([routing.load(ordered[:, month]) for month in range(ordered.shape[1])],
                      axis=1)
-    room = routing.cap + HOURS_TOLERANCE - hours
+    room = routing.cap + tolerance(routing.cap, hours) - hours
     per_unit = {node: np.bincount(routing.centre[routing.node == node],
                                   weights=routing.hours[routing.node == node],
                                   minlength=room.shape[0])
@@ -127,7 +125,7 @@ def _catch_up(ordered: np.ndarray, target: np.ndarray, lots: Lots, allowed: np.n
             short = target[node, month] - ordered[node, : month + 1].sum()
             if short <= QTY_TOLERANCE:
                 continue
-            lot = np.ceil(short / multiple - _NOISE) * multiple
+            lot = whole_up(short / multiple) * multiple
             for earlier in range(month, -1, -1):
                 size = lot if ordered[node, earlier] > 0 else max(lot, minimum)
                 need = per_unit[node] * size
@@ -143,7 +141,8 @@ def fit_capacity(
 ) -> np.ndarray:
     """Orders within every centre's cap: rounded down on overloaded centres, cut one multiple
     at a time while still over, rounded back up where room is left."""
-    cap = routing.cap[:, month] + HOURS_TOLERANCE
+    cap = routing.cap[:, month]
+    cap = cap + tolerance(cap)  # capacity sums carry float noise
     over = routing.load(up) > cap
     if not over.any():
         return up

@@ -19,9 +19,9 @@ from scipy.sparse import csgraph
 from sop_pipeline.engine import Task, label_of, run_tasks
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, Network, SupplyPlanError, SupplySettings
 from sop_pipeline.supply.lots import Lots
+from sop_pipeline.supply.units import DECIMALS
 
 CHUNK_NODES = 1000  # independent nodes per LP
-DECIMALS = 6  # solver noise below 1e-6 units or hours is rounded away
 INF = highspy.kHighsInf
 
 
@@ -344,7 +344,8 @@ def _discard_highs_banner() -> None:
 
 
 def clean_solution(values: np.ndarray, lp: Lp, network: Network) -> tuple[np.ndarray, np.ndarray]:
-    """Planned receipts and lost demand per node x month, rounded to 1e-6 and within bounds."""
+    """Planned receipts and lost demand per node x month, rounded to DECIMALS (solver noise
+    below a millionth goes) and within bounds."""
     shape = network.demand.shape
     planned = np.clip(values[: lp.stock_at].round(DECIMALS), 0.0, None).reshape(shape)
     planned[~network.allowed] = 0.0

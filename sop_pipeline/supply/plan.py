@@ -71,8 +71,8 @@ from sop_pipeline.supply.inputs import (
     plan_horizon,
 )
 from sop_pipeline.supply.lot_plan import centre_hours, plan_in_lots, served_in_time_order
-from sop_pipeline.supply.lp import DECIMALS, check_penalties, solve_groups
-from sop_pipeline.supply.units import round_to_step
+from sop_pipeline.supply.lp import check_penalties, solve_groups
+from sop_pipeline.supply.units import DECIMALS, round_to_step
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
 __all__ = ["ITEM_COLUMNS", "LOAD_COLUMNS", "PLAN_COLUMNS", "SupplyPlan", "SupplyPlanError",
@@ -156,11 +156,12 @@ def plan_supply(
 
 def _plan_table(network: Network, planned: np.ndarray) -> pd.DataFrame:
     """One row per node x month; closing = opening + receipts + planned - (demand - unmet).
-    Planned quantities are in their unit's steps, the rest free of float noise."""
+    Planned quantities are in their unit's steps, the rest to a millionth, each closing made
+    from the rounded parts (served_in_time_order): rounding the columns one by one would
+    open gaps of a millionth in the balance the check then refuses."""
     nodes, months = network.demand.shape
     planned = round_to_step(planned, network.nodes["step"].to_numpy())
-    opening, closing, unmet = (values.round(DECIMALS)
-                               for values in served_in_time_order(network, planned))
+    opening, closing, unmet = served_in_time_order(network, planned)
     is_make = network.nodes["is_make"].to_numpy()[:, None]
     columns = {
         "demand_qty": network.demand,

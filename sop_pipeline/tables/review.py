@@ -206,8 +206,8 @@ REVIEW_TABLES: tuple[OutputTable, ...] = (
         ("cycle_month", "kind", "entity", "month"),
         (
             CYCLE,
-            ("kind", "VARCHAR", "projected_stockout, below_safety_stock, excess_stock, "
-             "capacity_overload, late_purchase_order, supplier_lead_time, "
+            ("kind", "VARCHAR", "projected_stockout, unplannable_sku, below_safety_stock, "
+             "excess_stock, capacity_overload, late_purchase_order, supplier_lead_time, "
              "biased_forecast, possibly_obsolete, an action message (release_now, "
              "expedite, push_out, cancel) or decision_overdue."),
             ("severity", "VARCHAR", "high, medium or low."),
