@@ -208,22 +208,25 @@ def _plan_tables():
     return tables
 
 
-def test_scenarios_and_decisions_land_with_their_row_rules(tmp_path, con):
-    report = land_extracts(con, write_extracts(tmp_path / "x", _plan_tables()),
-                           max_quarantine_share=0.9)
+def test_scenarios_and_decisions_are_used_whole_or_refused(tmp_path, con):
+    with pytest.raises(ContractError) as caught:
+        land_extracts(con, write_extracts(tmp_path / "x", _plan_tables()),
+                      max_quarantine_share=0.9)
+    message = str(caught.value)
+    for fragment in ("plan/scenarios is used whole or refused", "2 of 4 rows break row rules",
+                     "column 'work_center_id': 1 of 4 rows refused (unknown_work_center_id)",
+                     "WC9", "column 'lever'", "plan/decisions is used whole or refused",
+                     "column 'status': 1 of 3 rows refused (invalid_value)", "postponed"):
+        assert fragment in message
+    assert con.execute("SELECT count(*) FROM rejected.plan_scenarios").fetchone()[0] == 4
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                       "AND table_name = 'plan_scenarios'").fetchone()[0] == 0
+    # the files fixed, they land whole, optional columns added
+    tables = _plan_tables()
+    tables["plan/scenarios"] = tables["plan/scenarios"][:2]
+    tables["plan/decisions"] = tables["plan/decisions"][:1]
+    report = land_extracts(con, write_extracts(tmp_path / "fixed", tables))
     assert not {"plan/scenarios", "plan/decisions"} & set(report.absent_optional)
     columns = {r[0] for r in con.execute("DESCRIBE raw.plan_scenarios").fetchall()}
     assert {"supplier_id", "description"} <= columns  # optional columns added, empty
-    quarantined = con.execute(
-        "SELECT entity, row_number, column_name, rule FROM raw.quarantine ORDER BY 1, 2, 4"
-    ).fetchall()
-    assert quarantined == [
-        ("plan/decisions", 2, None, "duplicate_key"),
-        ("plan/decisions", 3, "status", "invalid_value"),
-        ("plan/scenarios", 3, "lever", "invalid_value"),
-        ("plan/scenarios", 3, "sku", "unknown_sku"),
-        ("plan/scenarios", 4, "work_center_id", "unknown_work_center_id"),
-    ]
-    problem = next(p for e in report.entities for p in e.problems if "unknown_work_center_id" in p)
-    assert "plan/scenarios.csv" in problem and "column 'work_center_id'" in problem
-    assert "1 of 4 rows" in problem and "WC9" in problem
+    assert con.execute("SELECT count(*) FROM raw.quarantine").fetchone()[0] == 0

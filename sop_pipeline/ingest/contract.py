@@ -7,6 +7,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Dates (and timestamps) outside this range are out of range (rule `date_out_of_range`): before
+# EARLIEST_DATE, or more than LATEST_YEARS after the median order date of erp/sales_orders (the
+# median, so that one wrong order date cannot move the bound itself).
+EARLIEST_DATE = "1900-01-01"
+LATEST_YEARS = 30
+DATE_REFERENCE = ("erp/sales_orders", "order_date")
+DATE_RANGE_TEXT = (f"Every date and timestamp must lie from {EARLIEST_DATE} to {LATEST_YEARS} "
+                   f"years after the median `{DATE_REFERENCE[1]}` of `{DATE_REFERENCE[0]}` "
+                   "(rule `date_out_of_range`).")
+# Plausibility bounds shared by several columns (see Column.minimum / maximum).
+MAX_MONEY = 1e9  # a unit price or cost: a billion in the currency
+MAX_LOT = 1e7  # a minimum order or an order multiple: ten million units
+
+
+@dataclass(frozen=True)
+class HistoryBound:
+    """A value more than `multiple` x its reference is implausible (rule
+    `implausible_quantity`). The reference is the larger of the same `by`'s largest value on
+    an earlier `date` (values found implausible left out) and the file's median value: the
+    median is the floor, so the first lines of a young sku are judged against the file."""
+
+    by: str
+    date: str
+    multiple: float
+
+    def text(self) -> str:
+        return (f"at most {self.multiple:,g} x the {self.by}'s largest line on an earlier "
+                f"{self.date} (or the file's median line)")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -21,6 +50,20 @@ class Column:
     nonnegative: bool = False
     positive: bool = False  # > 0 where present (sizes and multiples: 0 means nothing)
     allowed: tuple[str, ...] = ()
+    # plausibility bounds (inclusive; rule `out_of_bounds`): values no real company would
+    # enter, so a value beyond one is a typo or a unit mistake (10 meant as 10 %)
+    minimum: float | None = None
+    maximum: float | None = None
+    history: HistoryBound | None = None
+
+    def bounds_text(self) -> str:
+        """The plausibility bounds in words: `from -1 to 3`, `at most 730`, or ``."""
+        low, high = (None if b is None else _number(b) for b in (self.minimum, self.maximum))
+        if low is not None and high is not None:
+            return f"from {low} to {high}"
+        if high is not None:
+            return f"at most {high}"
+        return f"at least {low}" if low is not None else ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +76,9 @@ class Entity:
     columns: tuple[Column, ...]
     required: bool = False
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a planner's file is used whole or refused: a row breaking a rule fails the load
+    # instead of being quarantined (a dropped override would change the plan silently)
+    whole: bool = False
 
     @property
     def table(self) -> str:
@@ -47,6 +93,11 @@ def _c(name: str, kind: str, description: str, example: str, **kw) -> Column:
     return Column(name, kind, description, example, **kw)
 
 
+def _number(value: float) -> str:
+    """1e9 -> `1,000,000,000`, -0.95 -> `-0.95`."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
 ENTITIES: tuple[Entity, ...] = (
     Entity(
         "erp/items",
@@ -58,18 +109,21 @@ ENTITIES: tuple[Entity, ...] = (
             _c("description", "text", "Item description.", "Road bike 54cm", nullable=True),
             _c("family", "text", "Product family used for budget and roll-ups.", "Bikes"),
             _c("uom", "text", "Unit of measure.", "EA", nullable=True),
-            _c("unit_cost", "float", "Standard cost per unit.", "412.50", nonnegative=True),
-            _c("unit_price", "float", "List price per unit.", "899.00", nonnegative=True),
+            _c("unit_cost", "float", "Standard cost per unit.", "412.50", nonnegative=True,
+               maximum=MAX_MONEY),
+            _c("unit_price", "float", "List price per unit.", "899.00", nonnegative=True,
+               maximum=MAX_MONEY),
             _c("make_or_buy", "text", "Whether the item is produced or purchased.", "make",
                allowed=("make", "buy")),
             _c("lead_time_days", "float", "Replenishment lead time in days.", "21",
-               nonnegative=True),
+               nonnegative=True, maximum=730),
             _c("min_order_qty", "float", "Smallest quantity one planned order may have, in "
                "the item's unit (a batch or supplier minimum); empty: no minimum.", "50",
-               nullable=True, required=False, positive=True),
+               nullable=True, required=False, positive=True, maximum=MAX_LOT),
             _c("order_multiple", "float", "Planned orders are whole multiples of this "
                "quantity (a pack, pallet or batch size); empty: any quantity the unit of "
-               "measure allows.", "10", nullable=True, required=False, positive=True),
+               "measure allows.", "10", nullable=True, required=False, positive=True,
+               maximum=MAX_LOT),
         ),
     ),
     Entity(
@@ -100,7 +154,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("sku", "text", "Ordered sku.", "BIK-001"),
             _c("location_id", "text", "Shipping location.", "DC1"),
             _c("quantity", "float", "Ordered quantity in the item's unit.", "4",
-               nonnegative=True),
+               nonnegative=True, history=HistoryBound("sku", "order_date", 1000)),
             _c("net_amount", "float", "Net order line value.", "3420.00", nullable=True),
             _c("status", "text", "open, shipped, invoiced or cancelled.", "invoiced",
                nullable=True),
@@ -141,7 +195,8 @@ ENTITIES: tuple[Entity, ...] = (
         columns=(
             _c("sku", "text", "Produced sku.", "BIK-001"),
             _c("work_center_id", "text", "Work centre used.", "WC-ASSY"),
-            _c("hours_per_unit", "float", "Hours per unit produced.", "0.75", nonnegative=True),
+            _c("hours_per_unit", "float", "Hours per unit produced.", "0.75", nonnegative=True,
+               maximum=1000),
         ),
     ),
     Entity(
@@ -214,7 +269,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("amount", "float", "Deal value.", "170000", nullable=True, nonnegative=True),
             _c("stage", "text", "Sales stage.", "proposal", nullable=True),
             _c("probability", "float", "Win probability, 0 to 1.", "0.4", nullable=True,
-               nonnegative=True),
+               nonnegative=True, maximum=1),
             _c("expected_close_date", "date", "Expected close date.", "2026-12-15"),
             _c("status", "text", "open, won or lost.", "open", allowed=("open", "won", "lost")),
             _c("updated_at", "timestamp", "Last change in the CRM.", "2026-10-20 14:03:00"),
@@ -237,6 +292,7 @@ ENTITIES: tuple[Entity, ...] = (
         "plan/overrides",
         "Planner overrides of the demand plan (sku or family; quantity or pct_change).",
         key=("month", "sku", "family", "location_id"),
+        whole=True,
         columns=(
             _c("month", "date", "First day of the month overridden.", "2026-12-01"),
             _c("sku", "text", "Sku overridden (or empty with a family).", "BIK-001",
@@ -247,7 +303,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("quantity", "float", "Absolute quantity for the month.", "250", nullable=True,
                required=False, nonnegative=True),
             _c("pct_change", "float", "Relative change, 0.1 = +10 %.", "", nullable=True,
-               required=False),
+               required=False, minimum=-1, maximum=3),
             _c("reason", "text", "Why the planner overrides.", "Tender won"),
             _c("author", "text", "Who overrides.", "j.doe"),
         ),
@@ -256,6 +312,7 @@ ENTITIES: tuple[Entity, ...] = (
         "plan/events",
         "Known events (promotions, launches), past and planned, as uplifts.",
         key=("name",),
+        whole=True,
         columns=(
             _c("name", "text", "Event name.", "Spring promo"),
             _c("start_month", "date", "First month of the event.", "2027-03-01"),
@@ -264,7 +321,8 @@ ENTITIES: tuple[Entity, ...] = (
                required=False),
             _c("family", "text", "Family affected (or empty with a sku).", "Bikes",
                nullable=True, required=False),
-            _c("uplift_pct", "float", "Expected uplift, 0.2 = +20 %.", "0.2"),
+            _c("uplift_pct", "float", "Expected uplift, 0.2 = +20 %.", "0.2", minimum=-0.95,
+               maximum=5),
         ),
     ),
     Entity(
@@ -273,6 +331,7 @@ ENTITIES: tuple[Entity, ...] = (
         "(it always exists and has no levers).",
         key=("scenario", "lever", "family", "sku", "work_center_id", "supplier_id",
              "start_month"),
+        whole=True,
         references={"sku": ("erp/items", "sku"),
                     "work_center_id": ("erp/work_centers", "work_center_id")},
         columns=(
@@ -306,6 +365,7 @@ ENTITIES: tuple[Entity, ...] = (
         "Decisions of the S&OP meetings: one row when a decision is taken, a later row for "
         "the same decision_id restates its status at a later meeting.",
         key=("decision_id", "cycle_month"),
+        whole=True,
         columns=(
             _c("cycle_month", "date", "The meeting's cycle (first day of month).", "2026-10-01"),
             _c("decision_id", "text", "Decision code.", "D-2026-10-01"),

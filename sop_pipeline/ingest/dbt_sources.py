@@ -42,8 +42,9 @@ META_DESCRIPTIONS = {
 LOG_TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "quarantine": (
         "Raw rows that broke a row-level contract rule (unparsable date or number, negative "
-        "value, value not allowed, duplicate key, unknown sku or location), one row per broken "
-        "rule. Staging models exclude every (entity, row_number) listed here.",
+        "value, value not allowed or out of its bounds, date out of range, implausible order "
+        "quantity, duplicate key, unknown sku or location), one row per broken rule. Staging "
+        "models exclude every (entity, row_number) listed here.",
         {
             "entity": "Contract entity name, e.g. erp/items.",
             "row_number": "The _row_number of the quarantined raw row in the entity's table.",
@@ -78,6 +79,7 @@ LOG_TABLES: dict[str, tuple[str, dict[str, str]]] = {
 def table_description(entity: Entity) -> str:
     """The entity's description, whether its file is required, and its key."""
     need = "required" if entity.required else "optional (an empty table when the file is absent)"
+    need += ", used whole (a row breaking a rule refuses the file)" if entity.whole else ""
     return (f"{entity.description} Contract entity `{entity.name}`, {need}; "
             f"key ({', '.join(entity.key)}).")
 
@@ -87,6 +89,10 @@ def column_description(column: Column) -> str:
     notes = " (may be empty)" if column.nullable else ""
     if column.allowed:
         notes += f" (allowed: {', '.join(column.allowed)})"
+    if column.bounds_text():
+        notes += f" ({column.bounds_text()})"
+    if column.history:
+        notes += f" ({column.history.text()})"
     return f"{column.description}{notes} [{column.kind}]"
 
 

@@ -8,17 +8,21 @@ Per-rule decisions (documented in the README):
   systematically wrong). Readable rejected files are still landed, in schema `rejected`, so
   what the source sent can be inspected.
 - Row-level breaks quarantine the row: a missing value, an unparsable number or date, a
-  negative quantity, a lot size not above 0, a value outside the allowed set, an unknown
+  negative quantity, a lot size not above 0, a value outside the allowed set or beyond its
+  plausibility bounds, a date out of range, an implausible order quantity, an unknown
   sku / location / work centre, a duplicate key (the first row in file order is kept).
   Quarantined rows stay in `raw` (as sent) and are listed with their reason in
   `raw.quarantine`; staging models skip them.
   The row rules are in `sop_pipeline.ingest.quarantine`.
+- Planner files (`Entity.whole`: plan/overrides, events, scenarios, decisions) are used whole
+  or refused: a row that breaks a row rule fails the load like a file-level break.
+- An optional file with a header and no rows, or empty, is "nothing this month": it lands
+  with no rows. Reading and header spellings are in `sop_pipeline.ingest.files`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,8 +32,24 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import first_supported_cycle
-from sop_pipeline.ingest.contract import ENTITIES, Entity
-from sop_pipeline.ingest.quarantine import quarantine_rows, sample
+from sop_pipeline.ingest.contract import (
+    BY_NAME,
+    EARLIEST_DATE,
+    ENTITIES,
+    LATEST_YEARS,
+    Entity,
+)
+from sop_pipeline.ingest.files import (
+    UnreadableFile,
+    columns_of,
+    file_hash,
+    find_file,
+    is_blank,
+    normalise,
+    read_file,
+)
+from sop_pipeline.ingest.quarantine import depends_on, quarantine_rows, refused, sample
+from sop_pipeline.sql import ident, literal
 
 META_COLUMNS = ("_row_number", "_source_file", "_file_hash", "_loaded_at")
 
@@ -90,7 +110,8 @@ def land_extracts(
     as text)}, e.g. the CRM pulled from Pipedrive): they are validated and landed the same way,
     and the folder's files for them are not read.
     Raises ContractError (naming file, column, row count and sample rows) on a file-level
-    break, before `raw` is touched. Row-level breaks land in `raw.quarantine`.
+    break, or a row-level break in a file used whole, before `raw` is touched. Other
+    row-level breaks land in `raw.quarantine`.
     """
     extracts_dir = Path(extracts_dir)
     if not extracts_dir.is_dir():
@@ -108,13 +129,15 @@ def land_extracts(
         if load.status == "rejected":
             errors.extend(load.problems)
             continue
-        if load.status == "loaded" and not errors:
+        rejected = {e.entity for e in loads if e.status == "rejected"}
+        if load.status == "loaded" and load.rows and not depends_on(entity) & rejected:
             load.quarantined, problems = quarantine_rows(con, entity, load.source_file, load.rows)
             load.problems.extend(problems)
-            share = load.quarantined / load.rows
-            if share > max_quarantine_share:
+            refusal = refused(entity, load.source_file, load.quarantined, load.rows,
+                              max_quarantine_share)
+            if refusal:
                 load.status = "rejected"
-                load.problems.insert(0, _systematic_problem(load, share, max_quarantine_share))
+                load.problems.insert(0, refusal)
                 errors.append("\n".join(load.problems))
     if errors:
         for load in loads:
@@ -136,15 +159,30 @@ def last_order_date(extracts_dir: Path | str):
 
 
 def order_dates(extracts_dir: Path | str) -> tuple:
-    """The first and the latest order date of the sales orders extract (dates)."""
-    entity = next(e for e in ENTITIES if e.name == "erp/sales_orders")
-    path, problem = _find_file(entity, Path(extracts_dir))
+    """The first and the latest order date of the sales orders extract (dates), read as the
+    landing reads it (same header spellings, dates out of range left out as the landing
+    quarantines them); ContractError when it cannot be told."""
+    entity = BY_NAME["erp/sales_orders"]
+    path, problem = find_file(entity, Path(extracts_dir))
     if path is None:
         raise ContractError(problem or f"{entity.name}: required file missing in {extracts_dir}.")
+
+    def first_and_last(source: str) -> str:
+        column = columns_of(con, source).get("order_date")
+        if column is None:
+            raise ContractError(f"{path}: no order_date column, cannot tell the latest month.")
+        day = f"TRY_CAST(trim(CAST({ident(column)} AS VARCHAR)) AS DATE)"
+        return (f"""WITH days AS (SELECT {day} AS day FROM {source}),
+                         bound AS (SELECT quantile_disc(day, 0.5) + INTERVAL {LATEST_YEARS} YEAR
+                                   AS latest FROM days)
+                    SELECT min(day), max(day) FROM days, bound
+                    WHERE day >= DATE {literal(EARLIEST_DATE)} AND day <= latest""")
+
     with duckdb.connect() as con:
-        first, last = con.execute(
-            "SELECT min(TRY_CAST(order_date AS DATE)), max(TRY_CAST(order_date AS DATE)) "
-            f"FROM {_reader(path)}").fetchone()
+        try:
+            first, last = read_file(con, path, first_and_last).fetchone()
+        except UnreadableFile as error:
+            raise ContractError(str(error)) from None
     if last is None:
         raise ContractError(f"{path}: no parsable order_date, cannot tell the latest month.")
     return first, last
@@ -165,20 +203,10 @@ def extract_hashes(extracts_dir: Path | str) -> dict[str, str]:
     records as each file's `_file_hash`, so a change of content, not of time stamp, tells."""
     hashes = {}
     for entity in ENTITIES:
-        path, _ = _find_file(entity, Path(extracts_dir))
+        path, _ = find_file(entity, Path(extracts_dir))
         if path is not None:
-            hashes[entity.name] = _file_hash(path)
+            hashes[entity.name] = file_hash(path)
     return hashes
-
-
-def _reader(path: Path, lenient: bool = False) -> str:
-    """DuckDB table function reading an extract; text kept as text, nothing inferred."""
-    if path.suffix != ".csv":
-        return f"read_parquet('{path}')"
-    # lenient: a comma CSV whose lines end in a mix of \n and \r\n (appended to by hand)
-    # defeats the dialect sniffer; ragged rows still fail in this mode.
-    options = ", delim=',', quote='\"', strict_mode=false" if lenient else ""
-    return f"read_csv('{path}', header=true, all_varchar=true{options})"
 
 
 def _create_log_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -196,59 +224,44 @@ def _create_log_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _find_file(entity: Entity, extracts_dir: Path) -> tuple[Path | None, str | None]:
-    candidates = [p for p in (extracts_dir / f"{entity.name}.csv",
-                              extracts_dir / f"{entity.name}.parquet") if p.exists()]
-    if len(candidates) > 1:
-        names = " and ".join(str(p) for p in candidates)
-        return None, f"{entity.name}: two files for one entity ({names}); keep one."
-    if candidates:
-        return candidates[0], None
-    if entity.required:
-        return None, (
-            f"{entity.name}: required file missing "
-            f"(expected {extracts_dir / entity.name}.csv or .parquet)."
-        )
-    return None, None
-
-
 def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: Path,
                   pulled: tuple[str, pd.DataFrame] | None = None) -> EntityLoad:
     """Read one file (or the pulled rows) into a temp table `_in_<table>` with contract
-    columns and metadata."""
-    path, problem = (pulled[0], None) if pulled else _find_file(entity, extracts_dir)
+    columns and metadata. A file with a header and no rows, or nothing at all, is an optional
+    entity's "nothing this month": landed with no rows."""
+    path, problem = (pulled[0], None) if pulled else find_file(entity, extracts_dir)
     if problem:
         return EntityLoad(entity.name, "rejected", problems=[problem])
-    staged = f"_in_{entity.table}"
     if path is None:
-        cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in entity.columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {cols}, NULL::BIGINT AS _row_number,"
-            " NULL::VARCHAR AS _source_file, NULL::VARCHAR AS _file_hash,"
-            " NULL::TIMESTAMP AS _loaded_at LIMIT 0"
-        )
+        _stage_empty(con, entity)
         return EntityLoad(entity.name, "absent")
-    digest = _frame_hash(pulled[1]) if pulled else _file_hash(path)
+    digest = _frame_hash(pulled[1]) if pulled else file_hash(path)
     load = EntityLoad(entity.name, "loaded", source_file=str(path), file_hash=digest)
+    if not pulled and is_blank(path):
+        _stage_empty(con, entity, load)
+        if entity.required:
+            load.status = "rejected"
+            load.problems.append(f"{path}: required file is empty (no header, no rows).")
+        return load
     try:
         if pulled:
             _read_frame(con, pulled[1])
         else:
-            _read_file(con, path)
-    except duckdb.Error as exc:
+            read_file(con, path)
+    except UnreadableFile as error:
         load.status = "rejected"
-        load.problems.append(f"{path}: unreadable file: {str(exc).splitlines()[0]}")
+        load.problems.append(str(error))
         return load
     sent = [r[0] for r in con.execute("DESCRIBE _read").fetchall()]
-    renamed = {name: _normalise(name) for name in sent}
+    renamed = {name: normalise(name) or f"column{i}" for i, name in enumerate(sent)}
     load.rows = con.execute("SELECT count(*) FROM _read").fetchone()[0]
-    select = [f'"{name}" AS "{new}"' for name, new in renamed.items()]
-    select += [f'NULL::VARCHAR AS "{c.name}"' for c in entity.columns
+    select = [f"{ident(name)} AS {ident(new)}" for name, new in renamed.items()]
+    select += [f"NULL::VARCHAR AS {ident(c.name)}" for c in entity.columns
                if not c.required and c.name not in renamed.values()]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join(select)}, "
-        f"rowid + 1 AS _row_number, '{_quoted(path)}' AS _source_file, "
-        f"'{load.file_hash}' AS _file_hash, now()::TIMESTAMP AS _loaded_at FROM _read"
+        f"CREATE OR REPLACE TEMP TABLE {_staged(entity)} AS SELECT {', '.join(select)}, "
+        f"rowid + 1 AS _row_number, {literal(path)} AS _source_file, "
+        f"{literal(load.file_hash)} AS _file_hash, now()::TIMESTAMP AS _loaded_at FROM _read"
     )
     missing = [c.name for c in entity.columns if c.required and c.name not in renamed.values()]
     doubled = sorted({n for n in renamed.values() if list(renamed.values()).count(n) > 1})
@@ -261,7 +274,7 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
         )
         load.problems.append(
             f"{path}: {what} (file has {load.rows:,} rows; columns found: "
-            f"{', '.join(sent)}). Sample rows:\n{sample(con, staged, None)}"
+            f"{', '.join(sent)}). Sample rows:\n{sample(con, _staged(entity), None)}"
         )
     elif load.rows == 0 and entity.required:
         load.status = "rejected"
@@ -269,26 +282,27 @@ def _stage_entity(con: duckdb.DuckDBPyConnection, entity: Entity, extracts_dir: 
     return load
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Read `path` into temp table `_read`; retry a CSV the sniffer rejects in lenient mode."""
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path)}")
-    except duckdb.Error:
-        if path.suffix != ".csv":
-            raise
-        try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM {_reader(path, True)}"
-            )
-        except duckdb.Error:
-            con.execute(f"SELECT * FROM {_reader(path)}")  # raise the first error again
-            raise
+def _stage_empty(con: duckdb.DuckDBPyConnection, entity: Entity,
+                 load: EntityLoad | None = None) -> None:
+    """An entity with no rows: the contract columns, text, and the load metadata."""
+    cols = ", ".join(f"NULL::VARCHAR AS {ident(c.name)}" for c in entity.columns)
+    source = literal(load.source_file) if load else "NULL"
+    digest = literal(load.file_hash) if load else "NULL"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_staged(entity)} AS SELECT {cols}, "
+        f"NULL::BIGINT AS _row_number, {source}::VARCHAR AS _source_file, "
+        f"{digest}::VARCHAR AS _file_hash, NULL::TIMESTAMP AS _loaded_at LIMIT 0"
+    )
+
+
+def _staged(entity: Entity) -> str:
+    return ident(f"_in_{entity.table}")
 
 
 def _read_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Pulled rows (text) into temp table `_read`, as a file would be read."""
     pulled_frame = frame  # noqa: F841 (read by DuckDB's replacement scan, by name)
-    columns = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in frame.columns)
+    columns = ", ".join(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in frame.columns)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS SELECT {columns} FROM pulled_frame")
 
 
@@ -297,36 +311,13 @@ def _frame_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 
 
-def _quoted(text: object) -> str:
-    return str(text).replace("'", "''")
-
-
-def _normalise(name: str) -> str:
-    """Header as the contract spells it: trimmed, lower-case, runs of non-word chars → `_`."""
-    return re.sub(r"\W+", "_", name.strip().lstrip("\ufeff").lower()).strip("_")
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _systematic_problem(load: EntityLoad, share: float, limit: float) -> str:
-    return (
-        f"{load.source_file}: {load.quarantined:,} of {load.rows:,} rows ({share:.0%}) break "
-        f"row rules, more than the {limit:.0%} allowed: the file looks systematically wrong."
-    )
-
-
 def _land_rejected(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[EntityLoad]) -> None:
     """Keep rejected files queryable in schema `rejected`; `raw` stays as it was."""
     for load in loads:
-        table = load.entity.replace("/", "_")
-        if load.status == "rejected" and _exists(con, f"_in_{table}"):
-            con.execute(f"CREATE OR REPLACE TABLE rejected.{table} AS SELECT * FROM _in_{table}")
+        entity = BY_NAME[load.entity]
+        if load.status == "rejected" and _exists(con, f"_in_{entity.table}"):
+            con.execute(f"CREATE OR REPLACE TABLE rejected.{ident(entity.table)} AS "
+                        f"SELECT * FROM {_staged(entity)}")
     _log(con, load_id, loads)
 
 
@@ -335,22 +326,23 @@ def _publish_raw(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[Entit
     con.execute("BEGIN TRANSACTION")
     try:
         for load in loads:
-            table = load.entity.replace("/", "_")
-            con.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT * FROM _in_{table}")
+            entity = BY_NAME[load.entity]
+            con.execute(f"CREATE OR REPLACE TABLE raw.{ident(entity.table)} AS "
+                        f"SELECT * FROM {_staged(entity)}")
         con.execute("DELETE FROM raw.quarantine")
         con.execute(
-            f"""INSERT INTO raw.quarantine
+            """INSERT INTO raw.quarantine
             SELECT q.entity, q.row_number, q.column_name, q.rule, q.reason, q.value,
-                   NULL, NULL, '{load_id}', now()::TIMESTAMP FROM _q AS q"""
+                   NULL, NULL, ?, now()::TIMESTAMP FROM _q AS q""", [load_id]
         )
         for load in loads:
             if load.quarantined:
-                table = load.entity.replace("/", "_")
                 con.execute(
                     f"""UPDATE raw.quarantine AS q SET
                         record = to_json(t) :: VARCHAR, source_file = t._source_file
-                    FROM (SELECT * EXCLUDE (_file_hash, _loaded_at) FROM raw.{table}) AS t
-                    WHERE q.entity = '{load.entity}' AND q.row_number = t._row_number"""
+                    FROM (SELECT * EXCLUDE (_file_hash, _loaded_at)
+                          FROM raw.{ident(BY_NAME[load.entity].table)}) AS t
+                    WHERE q.entity = ? AND q.row_number = t._row_number""", [load.entity]
                 )
         _log(con, load_id, loads)
         con.execute("COMMIT")
@@ -383,7 +375,7 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Forget temp tables of an earlier load on this connection."""
     for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
-        "(table_name = '_q' OR table_name LIKE '\\_in\\_%' ESCAPE '\\')"
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name = '_q' OR "
+        "regexp_matches(table_name, '^_(in|q|judged)_'))"
     ).fetchall():
-        con.execute(f"DROP TABLE {name}")
+        con.execute(f"DROP TABLE {ident(name)}")

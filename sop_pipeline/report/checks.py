@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from sop_pipeline.report.publish import MANIFEST_NAME, PUBLISHED_DIR, SERVING_NAME
+from sop_pipeline.sql import ident, literal
 
 
 def publication_problems(
@@ -48,11 +49,11 @@ def published_counts(warehouse_dir: Path, manifest: dict) -> tuple[dict[str, int
     published = Path(warehouse_dir) / PUBLISHED_DIR
     parquet_dir = published / manifest.get("parquet_dir", "")
     with duckdb.connect() as con:
-        con.execute(f"ATTACH '{published / SERVING_NAME}' AS serving (READ_ONLY)")
+        con.execute(f"ATTACH {literal(published / SERVING_NAME)} AS serving (READ_ONLY)")
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
                              "WHERE database_name = 'serving'").fetchall()
         serving = {name: con.execute(
-            f'SELECT count(*) FROM serving."{schema}"."{name}"').fetchone()[0]
+            f"SELECT count(*) FROM serving.{ident(schema)}.{ident(name)}").fetchone()[0]
             for schema, name in tables}
         parquet = {path.stem: con.execute("SELECT count(*) FROM read_parquet(?)",
                                           [str(path)]).fetchone()[0]

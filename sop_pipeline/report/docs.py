@@ -9,16 +9,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sop_pipeline.ingest.contract import ENTITIES
+from sop_pipeline.ingest.contract import DATE_RANGE_TEXT, ENTITIES
 from sop_pipeline.tables import OUTPUT_TABLES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def contract_markdown() -> str:
-    parts = []
+    parts = [DATE_RANGE_TEXT + " A file marked *used whole* is refused when any of its rows "
+             "breaks a rule; other files have such rows quarantined."]
     for entity in ENTITIES:
         need = "required" if entity.required else "optional"
+        need += ", used whole" if entity.whole else ""
         parts.append(
             f"#### `{entity.name}` ({need}; key: {', '.join(entity.key)})\n\n"
             f"{entity.description}\n\n| column | type | rules | description | example |\n"
@@ -32,6 +34,10 @@ def contract_markdown() -> str:
                 rules.append(">= 0")
             if col.positive:
                 rules.append("> 0")
+            if col.bounds_text():
+                rules.append(col.bounds_text())
+            if col.history:
+                rules.append(col.history.text())
             if col.allowed:
                 rules.append("one of " + "/".join(col.allowed))
             if col.name in entity.references:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from sop_pipeline.sql import ident, literal
 from sop_pipeline.tables import BASELINE, OUTPUT_TABLES
 
 # Oldest storage format holding every type below; DuckDB writes anything older as this one.
@@ -135,7 +136,7 @@ def write_serving_file(
     cycle, comments, checkpointed, closed, fsynced."""
     source_db = con.execute("SELECT current_database()").fetchone()[0]
     con.execute(
-        f"ATTACH {_literal(path)} AS {_ATTACH_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
+        f"ATTACH {literal(path)} AS {_ATTACH_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')"
     )
     try:
         con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
@@ -149,7 +150,7 @@ def write_serving_file(
                 con.execute("ROLLBACK")
             raise
         finally:
-            con.execute(f"USE {_ident(source_db)}")  # USE is not undone by a rollback
+            con.execute(f"USE {ident(source_db)}")  # USE is not undone by a rollback
         con.execute(f"CHECKPOINT {_ATTACH_ALIAS}")
     finally:
         con.execute(f"DETACH {_ATTACH_ALIAS}")
@@ -166,7 +167,7 @@ def write_parquet(
     for name, relation in relations.items():
         path = directory / f"{name}.parquet"
         con.execute(
-            f"COPY (SELECT * FROM {relation}) TO {_literal(path)} "
+            f"COPY (SELECT * FROM {relation}) TO {literal(path)} "
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         _fsync(path)
@@ -184,7 +185,7 @@ def fsync_dir(path: Path) -> None:
 
 def source_table(source_db: str, name: str) -> str:
     """Table `name` of the main schema of database `source_db`, quoted for SQL."""
-    return f"{_ident(source_db)}.main.{_ident(name)}"
+    return f"{ident(source_db)}.main.{ident(name)}"
 
 
 def _readable(data_type: str) -> bool:
@@ -200,7 +201,7 @@ def published_rows(con: duckdb.DuckDBPyConnection, source_db: str, name: str) ->
     table = source_table(source_db, name)
     if name not in OUTPUT_TABLES or not OUTPUT_TABLES[name].plans_scenarios:
         return table
-    adopted = _literal(BASELINE)
+    adopted = literal(BASELINE)
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND "
                    "schema_name = 'main' AND table_name = 'plan_version'",
                    [source_db]).fetchone()[0]:
@@ -217,18 +218,18 @@ def _create_serving_tables(
     """Copy each table (name -> its published rows) with its comments into the attached
     serving file."""
     for name, relation in relations.items():
-        target = f"{_ATTACH_ALIAS}.main.{_ident(name)}"
+        target = f"{_ATTACH_ALIAS}.main.{ident(name)}"
         con.execute(f"CREATE TABLE {target} AS SELECT * FROM {relation}")
         table_comment, column_comments = comments[name]
         if table_comment:
-            con.execute(f"COMMENT ON TABLE {target} IS {_literal(table_comment)}")
+            con.execute(f"COMMENT ON TABLE {target} IS {literal(table_comment)}")
         existing = {row[0] for row in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
             "AND table_name = ?", [_ATTACH_ALIAS, name]).fetchall()}
         for column, text in column_comments.items():
             if column in existing:
                 con.execute(
-                    f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}"
+                    f"COMMENT ON COLUMN {target}.{ident(column)} IS {literal(text)}"
                 )
 
 
@@ -246,19 +247,19 @@ def _create_latest_views(
     and later resolve them in the file itself (0.10 to 1.1 need `USE <alias>` first).
     """
     for view, table in views.items():
-        target = f"{_ATTACH_ALIAS}.main.{_ident(view)}"
+        target = f"{_ATTACH_ALIAS}.main.{ident(view)}"
         con.execute(
-            f"CREATE VIEW {target} AS SELECT * FROM {_ident(table)} "
-            f"WHERE cycle_month = (SELECT max(cycle_month) FROM {_ident(table)})"
+            f"CREATE VIEW {target} AS SELECT * FROM {ident(table)} "
+            f"WHERE cycle_month = (SELECT max(cycle_month) FROM {ident(table)})"
         )
         table_comment, column_comments = comments[table]
-        con.execute(f"COMMENT ON VIEW {target} IS {_literal(_view_comment(table, table_comment))}")
+        con.execute(f"COMMENT ON VIEW {target} IS {literal(_view_comment(table, table_comment))}")
         existing = {row[0] for row in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
             "AND table_name = ?", [_ATTACH_ALIAS, view]).fetchall()}
         for column, text in column_comments.items():
             if column in existing:
-                con.execute(f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}")
+                con.execute(f"COMMENT ON COLUMN {target}.{ident(column)} IS {literal(text)}")
 
 
 def _view_comment(table: str, table_comment: str | None) -> str:
@@ -278,11 +279,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"

@@ -48,14 +48,21 @@ def cycle_report(con: duckdb.DuckDBPyConnection, database: Path) -> str:
 def load_summary(con: duckdb.DuckDBPyConnection) -> str:
     """What the latest extract load took in: files, rows quarantined, optional inputs absent,
     and where the CRM came from (the extracts folder, or the Pipedrive pull)."""
+    latest = "(SELECT arg_max(load_id, loaded_at) FROM raw.load_log)"
     rows = con.execute(
-        """SELECT entity, status, rows, quarantined, source_file FROM raw.load_log
-           WHERE load_id = (SELECT arg_max(load_id, loaded_at) FROM raw.load_log)"""
+        f"""SELECT entity, status, rows, quarantined, source_file FROM raw.load_log
+            WHERE load_id = {latest}"""
     ).fetchall()
     loaded = [r for r in rows if r[1] == "loaded"]
     absent = [r[0] for r in rows if r[1] == "absent"]
     text = (f"extracts: {len(loaded)} files, {sum(r[2] for r in loaded):,} rows, "
             f"{sum(r[3] for r in loaded):,} quarantined (see raw.quarantine)")
+    by_rule = con.execute(  # each rule named, so a line held back is seen (implausible_quantity)
+        f"""SELECT rule, entity, count(DISTINCT row_number) FROM raw.quarantine
+            WHERE load_id = {latest} GROUP BY ALL ORDER BY 3 DESC, 1, 2"""
+    ).fetchall()
+    if by_rule:
+        text += ": " + ", ".join(f"{n:,} {rule} in {entity}" for rule, entity, n in by_rule)
     text += f"; absent optional inputs: {', '.join(absent)}" if absent else ""
     deals = next((r for r in loaded if r[0] == "crm/deals"), None)
     if deals is not None:
@@ -66,8 +73,8 @@ def load_summary(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list[str]:
-    def one(sql: str):
-        return con.execute(sql, [cycle]).fetchone()
+    def one(sql: str, *params: object):
+        return con.execute(sql, [cycle, *params]).fetchone()
 
     series, models = one(
         """SELECT sum(n), string_agg(model || '=' || n, ', ' ORDER BY n DESC) FROM (
@@ -80,16 +87,16 @@ def _headlines(con: duckdb.DuckDBPyConnection, cycle, present: set[str]) -> list
              f"forecast units, next 3 months: {next3 or 0:,.0f}"]
     plan = adopted_scenario(con, cycle)
     if "capacity_plan" in present:
-        peak = one(f"""SELECT work_center_id, month, utilisation FROM main.capacity_plan
-                       WHERE cycle_month = ? AND scenario = '{plan}'
-                       ORDER BY utilisation DESC NULLS LAST LIMIT 1""")
+        peak = one("""SELECT work_center_id, month, utilisation FROM main.capacity_plan
+                      WHERE cycle_month = $1 AND scenario = $2
+                      ORDER BY utilisation DESC NULLS LAST LIMIT 1""", plan)
         if peak:
             lines.append(f"peak utilisation ({plan} plan): {peak[2]:.0%} at {peak[0]} in "
                          f"{peak[1]:%Y-%m}")
     if "inventory_projection" in present:
-        at_risk = one(f"""SELECT count(DISTINCT sku || '@' || location_id)
-                          FROM main.inventory_projection WHERE cycle_month = ?
-                          AND scenario = '{plan}' AND status = 'stockout'""")[0]
+        at_risk = one("""SELECT count(DISTINCT sku || '@' || location_id)
+                         FROM main.inventory_projection WHERE cycle_month = $1
+                         AND scenario = $2 AND status = 'stockout'""", plan)[0]
         lines.append(f"sku-locations projected to stock out ({plan} plan): {at_risk:,}")
     if "variance_forecast_by_family" in present:
         wape = one(f"""SELECT wape FROM main.variance_forecast_by_family

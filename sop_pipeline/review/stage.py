@@ -10,7 +10,6 @@ from sop_pipeline.cycle import horizon_months, previous_month
 from sop_pipeline.review.alerts import DEFAULT_CURRENCY, build_alerts
 from sop_pipeline.review.decisions import decision_log, plan_version
 from sop_pipeline.review.scenario_inputs import (
-    ScenarioError,
     all_scenarios,
     check_decisions,
     check_scenarios,
@@ -182,7 +181,6 @@ def scenario_levers(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, h
                     ) -> pd.DataFrame:
     """The validated levers of plan/scenarios, months filled from the cycle's horizon
     (sop_pipeline.review.scenario_inputs); ScenarioError names the rows that are not."""
-    refuse_quarantined(con, "plan/scenarios")
     levers = query(con, "SELECT * EXCLUDE (source_file) FROM staging.stg_plan__scenarios")
     return check_scenarios(
         levers, query(con, "SELECT sku, family FROM marts.dim_items"),
@@ -196,7 +194,6 @@ def scenario_levers(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, h
 def decisions_of(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
     """The plan/decisions rows of the cycle's meeting and earlier ones, checked against the
     scenarios of plan/scenarios; ScenarioError names the rows that do not hold."""
-    refuse_quarantined(con, "plan/decisions")
     decisions = query(
         con, "SELECT * EXCLUDE (source_file) FROM staging.stg_plan__decisions "
              "WHERE cycle_month <= ?", [pd.Timestamp(cycle_month).date()])
@@ -214,20 +211,3 @@ def plan_version_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp
                        ) -> pd.DataFrame:
     """The cycle's adopted plan: the scenario its meeting adopted, else the baseline."""
     return plan_version(decisions_of(con, cycle_month), cycle_month)
-
-
-def refuse_quarantined(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """ScenarioError when rows of `entity` were quarantined at landing: a scenario without one
-    of its levers, or a log without one of its decisions, would be planned or reported as if
-    they were whole. The message names the file, the columns, the row count and samples."""
-    rows = query(con, """SELECT row_number, column_name, rule, reason, record, source_file
-                         FROM raw.quarantine WHERE entity = ? ORDER BY row_number""", [entity])
-    if rows.empty:
-        return
-    columns = ", ".join(sorted(rows["column_name"].dropna().unique())) or "(row)"
-    samples = "; ".join(f"row {r.row_number} ({r.rule}: {r.reason}) {r.record}"
-                        for r in rows.drop_duplicates("row_number").head(3).itertuples())
-    raise ScenarioError(
-        f"{rows['source_file'].iloc[0]}: {rows['row_number'].nunique()} row(s) quarantined at "
-        f"landing (columns {columns}); {entity} is used whole or not at all, so nothing is "
-        f"planned from it until the file is fixed, e.g. {samples}")

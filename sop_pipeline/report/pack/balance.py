@@ -112,9 +112,9 @@ def _target_service_level(wh: Warehouse, service_level: float | None) -> float:
     """The adopted scenario's service_level lever, else `service_level`, else the default."""
     scenario = wh.adopted_scenario()
     if scenario != BASELINE and wh.has("staging.stg_plan__scenarios"):
-        levers = wh.query(f"""SELECT value FROM staging.stg_plan__scenarios
-                              WHERE lever = 'service_level'
-                                AND scenario = '{scenario.replace("'", "''")}'""")
+        levers = wh.query("""SELECT value FROM staging.stg_plan__scenarios
+                             WHERE lever = 'service_level' AND scenario = $scenario""",
+                          scenario=scenario)
         if len(levers) and not missing(levers["value"].iloc[-1]):
             return float(levers["value"].iloc[-1])
     return DEFAULT_SERVICE_LEVEL if service_level is None else float(service_level)

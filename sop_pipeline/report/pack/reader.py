@@ -37,10 +37,12 @@ class Warehouse:
         table = OUTPUT_TABLES[name]
         if not self.has(f"main.{name}"):
             return pd.DataFrame(columns=table.column_names)
-        where = ""
-        if table.plans_scenarios:
-            where = f" AND scenario = '{scenario or self.adopted_scenario()}'"
-        frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle{where}")
+        if table.plans_scenarios:  # a scenario name is the planners' text: a parameter
+            frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle "
+                               "AND scenario = $scenario",
+                               scenario=scenario or self.adopted_scenario())
+        else:
+            frame = self.query(f"SELECT * FROM main.{name} WHERE cycle_month = $cycle")
         return frame.reindex(columns=table.column_names)
 
     def adopted_scenario(self) -> str:
@@ -53,6 +55,8 @@ class Warehouse:
         named = self.cycle_rows("plan_financials")["currency"].dropna()
         return str(named.iloc[0]) if len(named) else SupplySettings.currency
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL with `$cycle` bound to the cycle's first day; dates as Timestamps."""
-        return query(self.con, sql, {"cycle": self.cycle.date()} if "$cycle" in sql else {})
+    def query(self, sql: str, **params: object) -> pd.DataFrame:
+        """Run SQL with `$cycle` bound to the cycle's first day and `$<name>` to each of
+        `params`; dates as Timestamps."""
+        cycle = {"cycle": self.cycle.date()} if "$cycle" in sql else {}
+        return query(self.con, sql, {**cycle, **params})
