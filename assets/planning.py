@@ -36,7 +36,7 @@ def write_cycle_table(
     name, column schema, a preview (of the selected model's rows where the table marks one)
     and `metadata` made readable."""
     cycle_month = cycle_of(context)
-    count = replace_cycle_rows(con, name, cycle_month, rows)
+    count = replace_cycle_rows(con, name, cycle_month, rows, run_id=context.run_id)
     context.log.info(f"{name}: {count:,} rows for cycle {context.partition_key}")
     shown = rows[rows["is_selected"].astype(bool)] if "is_selected" in rows.columns else rows
     return MaterializeResult(

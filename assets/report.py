@@ -16,7 +16,13 @@ from assets.checks import check_result, check_spec
 from assets.planning import PLANNING, cycle_of, write_cycle_table
 from assets.resources import SopSettings
 from sop_pipeline.report.checks import publication_problems, published_counts
-from sop_pipeline.report.pack import pack_problems, pack_sections, write_pack
+from sop_pipeline.report.pack import (
+    pack_path,
+    pack_problems,
+    pack_sections,
+    staged_pack_path,
+    write_pack,
+)
 from sop_pipeline.report.publish import publish, read_manifest
 from sop_pipeline.review.checks import summary_problems
 from sop_pipeline.review.stage import summary_stage
@@ -61,13 +67,14 @@ def cycle_summary(context: AssetExecutionContext, sop: SopSettings):
 def sop_pack(context: AssetExecutionContext, sop: SopSettings):
     cycle_month = cycle_of(context)
     with sop.connect() as con:
-        path = write_pack(con, cycle_month, sop.warehouse_path(),
-                          service_level=sop.service_level)
-    problems = pack_problems(path.read_text())
-    context.log.info(f"S&OP pack of {context.partition_key}: {path}")
+        staged = write_pack(con, cycle_month, sop.warehouse_path(),
+                            service_level=sop.service_level, staged=True)
+    problems = pack_problems(staged.read_text())
+    path = pack_path(sop.warehouse_path(), cycle_month)
+    context.log.info(f"S&OP pack of {context.partition_key}: {path} (in place once published)")
     yield MaterializeResult(metadata={
         "path": MetadataValue.path(str(path)),
-        "size_mib": round(path.stat().st_size / 2**20, 2),
+        "size_mib": round(staged.stat().st_size / 2**20, 2),
         "sections": ", ".join(pack_sections()),
     })
     yield AssetCheckResult(check_name="pack_is_complete", passed=not problems,
@@ -84,8 +91,12 @@ def sop_pack(context: AssetExecutionContext, sop: SopSettings):
     check_specs=[MANIFEST_MATCHES],
 )
 def published_tables(context: AssetExecutionContext, sop: SopSettings):
+    warehouse_dir, cycle_month = sop.warehouse_path(), cycle_of(context)
+    staged = staged_pack_path(warehouse_dir, cycle_month)
+    # the cycle's new pack goes in with the tables, or neither does
+    alongside = {staged: pack_path(warehouse_dir, cycle_month)} if staged.exists() else {}
     with sop.connect() as con:
-        publication = publish(con, sop.warehouse_path(), OUTPUT_TABLES)
+        publication = publish(con, warehouse_dir, OUTPUT_TABLES, alongside=alongside)
     context.log.info(f"published version {publication.version} to "
                      f"{publication.serving_path} in {publication.seconds:.1f} s")
     yield MaterializeResult(metadata={
@@ -94,7 +105,7 @@ def published_tables(context: AssetExecutionContext, sop: SopSettings):
         "version": publication.version,
         **{f"rows/{name}": rows for name, rows in publication.tables.items()},
     })
-    manifest = read_manifest(sop.warehouse_path())
-    counts = published_counts(sop.warehouse_path(), manifest) if manifest else ({}, {})
+    manifest = read_manifest(warehouse_dir)
+    counts = published_counts(warehouse_dir, manifest) if manifest else ({}, {})
     yield check_result(context, MANIFEST_MATCHES,
                        publication_problems(manifest, OUTPUT_TABLES, *counts))

@@ -1,11 +1,13 @@
 """Where the extracts come from, where the warehouse lives, and the planning settings."""
 
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, DagsterEventType, InitResourceContext
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 from pydantic import Field
@@ -15,6 +17,7 @@ from sop_pipeline import demo, warehouse
 from sop_pipeline.demand.candidates import Backtest
 from sop_pipeline.demand.forecast import ForecastSettings
 from sop_pipeline.engine import Engine
+from sop_pipeline.runs import guarded_run
 from sop_pipeline.supply.plan import SupplySettings
 
 # DuckDB allows one writing process per file: every asset that writes takes a slot of this
@@ -96,6 +99,26 @@ class SopSettings(ConfigurableResource):
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect(self.warehouse_path())
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator["SopSettings"]:
+        """A run holds the warehouse from its start to its end, and keeps its planning rows
+        only if no step failed (sop_pipeline.runs); sensors and schedules hold nothing."""
+        run = context.dagster_run
+        if run is None or context.instance is None:
+            yield self
+            return
+        instance = context.instance
+        tags = run.tags
+        holder = (f"run {run.run_id} of {run.job_name}"
+                  + (f", cycle {tags['dagster/partition']}" if "dagster/partition" in tags
+                     else ""))
+
+        def failed() -> bool:
+            return bool(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE))
+
+        with guarded_run(self.warehouse_path(), run.run_id, holder, failed):
+            yield self
 
 
 def build_resources(extracts_dir: str = "", warehouse_dir: str = "", engine: str = "",

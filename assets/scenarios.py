@@ -51,7 +51,8 @@ def scenario_kpis(context: AssetExecutionContext, sop: SopSettings):
                                         sop.supply_settings(), sop.service_level, levers,
                                         workers=sop.forecast_workers)
         for name, rows in what_ifs.items():
-            count = replace_cycle_rows(con, name, cycle_month, rows, what_ifs=True)
+            count = replace_cycle_rows(con, name, cycle_month, rows, what_ifs=True,
+                                       run_id=context.run_id)
             context.log.info(f"{name}: {count:,} what-if rows for {context.partition_key}")
         context.log.info(f"scenarios planned: {', '.join(kpis['scenario'])}")
         yield write_cycle_table(

@@ -26,14 +26,18 @@ from sop_pipeline.engine import ENGINES, Engine, TaskFailed
 from sop_pipeline.ingest.landing import first_cycle_supported, last_order_date
 from sop_pipeline.report.console import HEARTBEAT_SECONDS, RunConsole
 from sop_pipeline.report.text import cycle_report, load_summary
+from sop_pipeline.runs import WarehouseBusy, warehouse_lock
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The logger whose DEBUG records carry the forecast's progress (series_done, series_total).
 FORECAST_LOGGER = "sop_pipeline.demand.forecast"
+BUSY = 3  # exit code of a run refused because another run holds the warehouse
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    args.command_line = "sop " + " ".join(argv)  # names a run that holds the warehouse
     return args.handler(args)
 
 
@@ -97,8 +101,17 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    extracts_dir = (args.extracts or demo.default_extracts_dir()).resolve()
     warehouse_dir = (args.warehouse or warehouse.default_warehouse_dir()).resolve()
+    try:  # before anything is generated, landed or written
+        with warehouse_lock(warehouse_dir, holder=args.command_line):
+            return _run_holding(args, warehouse_dir)
+    except WarehouseBusy as exc:
+        print(f"sop run: {exc}", file=sys.stderr)
+        return BUSY
+
+
+def _run_holding(args: argparse.Namespace, warehouse_dir: Path) -> int:
+    extracts_dir = (args.extracts or demo.default_extracts_dir()).resolve()
     if args.extracts is None and "SOP_EXTRACTS_DIR" not in os.environ:
         if demo.ensure_demo_company(extracts_dir):
             print(f"generated the demo company in {extracts_dir}")

@@ -19,10 +19,10 @@ def test_every_stage_is_a_package_and_nothing_else_sits_at_the_top():
     for stage in STAGES:
         assert (LIBRARY / stage / "__init__.py").exists(), stage
     top = {path.name for path in LIBRARY.glob("*.py")}
-    # shared by every stage: months, the warehouse I/O, how a check
+    # shared by every stage: months, the warehouse I/O, one run at a time on it, how a check
     # rule names its rows, SQL quoting, and the engine the forecast and the supply LPs fan
     # out on
-    assert top == {"__init__.py", "checks.py", "cli.py", "cycle.py", "engine.py",
+    assert top == {"__init__.py", "checks.py", "cli.py", "cycle.py", "engine.py", "runs.py",
                    "sql.py", "warehouse.py"}
     # the output-table declarations: one package beside the stages, read by all of them
     packages = {path.parent.name for path in LIBRARY.glob("*/__init__.py")}

@@ -64,9 +64,12 @@ def test_every_asset_has_an_owner_and_its_stage_and_the_cycle_is_due(graph):
 
 def test_the_sensor_requests_the_cycle_once_per_content(extracts):
     resources = {"sop": SopSettings(extracts_dir=str(extracts))}
-    first = extracts_landed(build_sensor_context(resources=resources))
+    # a context manager: the sop resource holds a run's warehouse (it yields, for runs only)
+    with build_sensor_context(resources=resources) as context:
+        first = extracts_landed(context)
     assert isinstance(first, RunRequest) and first.partition_key == "2026-10"
-    again = extracts_landed(build_sensor_context(cursor=first.run_key, resources=resources))
+    with build_sensor_context(cursor=first.run_key, resources=resources) as context:
+        again = extracts_landed(context)
     assert isinstance(again, SkipReason)
     # a corrected file is new content: a new request, under a new key
     path = extracts / "erp/items.csv"
@@ -76,14 +79,16 @@ def test_the_sensor_requests_the_cycle_once_per_content(extracts):
         writer = csv.DictWriter(handle, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    changed = extracts_landed(build_sensor_context(cursor=first.run_key, resources=resources))
+    with build_sensor_context(cursor=first.run_key, resources=resources) as context:
+        changed = extracts_landed(context)
     assert isinstance(changed, RunRequest) and changed.run_key != first.run_key
     assert changed.partition_key == "2026-10"
 
 
 def test_the_sensor_skips_an_empty_folder_and_is_off_by_default(tmp_path):
     resources = {"sop": SopSettings(extracts_dir=str(tmp_path))}
-    assert isinstance(extracts_landed(build_sensor_context(resources=resources)), SkipReason)
+    with build_sensor_context(resources=resources) as context:
+        assert isinstance(extracts_landed(context), SkipReason)
     assert extracts_landed.default_status.value == "STOPPED"
 
 

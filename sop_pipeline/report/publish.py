@@ -128,8 +128,13 @@ def publish(
     tables: Iterable[str],
     *,
     comments: dict[str, tuple[str, dict[str, str]]] | None = None,
+    alongside: dict[Path, Path] | None = None,
 ) -> Publication:
     """Publish `tables` of `con`'s main schema to the serving file and Parquet, atomically.
+
+    `alongside` (written file -> its place, e.g. the cycle's staged pack) is renamed into
+    place with the publication, before the manifest; if the publication fails it is removed,
+    so the files of the last good publication stay together.
 
     Comments come from the working file's own table and column comments, else from the
     declarations in `sop_pipeline.tables`; `comments` (table -> (table comment, column ->
@@ -176,10 +181,14 @@ def publish(
         os.replace(serving_tmp, published / SERVING_NAME)
         os.replace(link_tmp, current)
         fsync_dir(parquet_root)
+        for written, place in (alongside or {}).items():
+            os.replace(written, place)
+            fsync_dir(place.parent)
         os.replace(manifest_tmp, published / MANIFEST_NAME)
         fsync_dir(published)
     except BaseException:
-        for leftover in (serving_tmp, Path(f"{serving_tmp}.wal"), link_tmp, manifest_tmp):
+        for leftover in (serving_tmp, Path(f"{serving_tmp}.wal"), link_tmp, manifest_tmp,
+                         *(alongside or {})):
             _remove(leftover)
         shutil.rmtree(parquet_tmp, ignore_errors=True)
         if _link_target(current) != version_name:

@@ -4,7 +4,7 @@ stated reason, and where useful a table."""
 
 from sop_pipeline.report.pack.check import chart_figures, pack_problems
 from sop_pipeline.report.pack.contents import ALLOWED_EMPTY, SECTIONS, pack_sections
-from sop_pipeline.report.pack.page import build_pack, pack_path, write_pack
+from sop_pipeline.report.pack.page import build_pack, pack_path, staged_pack_path, write_pack
 
 __all__ = [
     "ALLOWED_EMPTY",
@@ -14,5 +14,6 @@ __all__ = [
     "pack_path",
     "pack_problems",
     "pack_sections",
+    "staged_pack_path",
     "write_pack",
 ]

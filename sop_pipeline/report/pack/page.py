@@ -46,9 +46,10 @@ _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
 
 
 def write_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, warehouse_dir: Path,
-               service_level: float | None = None) -> Path:
-    """Write the cycle's pack to pack_path() atomically (temp file, then rename over)."""
-    target = pack_path(warehouse_dir, cycle_month)
+               service_level: float | None = None, staged: bool = False) -> Path:
+    """Write the cycle's pack to pack_path() atomically (temp file, then rename over), or
+    with `staged` to staged_pack_path(), for the publication to swap in with its tables."""
+    target = (staged_pack_path if staged else pack_path)(warehouse_dir, cycle_month)
     out_dir = target.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     page = build_pack(con, cycle_month, service_level)
@@ -69,6 +70,12 @@ def write_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, wareho
 def pack_path(warehouse_dir: Path, cycle_month: pd.Timestamp) -> Path:
     """Where a cycle's pack lives: <warehouse_dir>/packs/sop_pack_YYYY-MM.html."""
     return Path(warehouse_dir) / "packs" / f"sop_pack_{month_start(cycle_month):%Y-%m}.html"
+
+
+def staged_pack_path(warehouse_dir: Path, cycle_month: pd.Timestamp) -> Path:
+    """Where a cycle's new pack waits for the publication: <warehouse_dir>/packs/.staged/."""
+    final = pack_path(warehouse_dir, cycle_month)
+    return final.parent / ".staged" / final.name
 
 
 def build_pack(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp,
