@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_pipeline.supply import lot_plan, lp
+from sop_pipeline.supply import lot_plan, solve
 from sop_pipeline.supply.inputs import build_network
 from sop_pipeline.supply.lot_plan import lost_value, one_pass_lots, plan_in_lots
 from sop_pipeline.supply.plan import SupplySettings
@@ -46,7 +46,7 @@ def test_a_group_one_pass_rounding_loses_sales_in_is_replanned_month_by_month():
                             capacity,
                             pd.DataFrame(columns=["sku", "location_id", "safety_stock_qty"]),
                             CYCLE, months(6))
-    planned, unmet, _ = lp.solve_groups(network, settings)
+    planned, unmet, _ = solve.solve_groups(network, settings)
     assert unmet.sum() == 0  # the LP serves everything
     one_pass = one_pass_lots(network, planned, settings)
     assert lost_value(network, one_pass).sum() == 15 * 25.0  # B's first month
@@ -89,7 +89,7 @@ def test_lots_never_lose_more_sales_value_than_one_pass_rounding(monkeypatch, wh
         network = build_network(demand, pd.DataFrame(items), tables["opening"],
                                 tables["scheduled"], tables["routings"], capacity,
                                 tables["safety_stock"], CYCLE, months(12))
-        planned, unmet, _ = lp.solve_groups(network, settings)
+        planned, unmet, _ = solve.solve_groups(network, settings)
         one_pass = lost_value(network, one_pass_lots(network, planned, settings)).sum()
         ordered, _ = plan_in_lots(network, planned, unmet, settings)
         assert lost_value(network, ordered).sum() <= one_pass + 1e-6, f"seed {seed}"

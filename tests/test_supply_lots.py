@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sop_pipeline.checks import QTY_TOLERANCE
-from sop_pipeline.supply import lp
+from sop_pipeline.supply import solve
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import build_network
 from sop_pipeline.supply.lots import Lots, Routing, round_to_lots
@@ -61,7 +61,7 @@ def test_the_lp_itself_serves_in_time_order_on_random_companies():
         network = build_network(
             demand, pd.DataFrame(items), tables["opening"], tables["scheduled"],
             tables["routings"], capacity, tables["safety_stock"], CYCLE, months(12))
-        planned, unmet, _ = lp.solve_groups(network, SupplySettings())
+        planned, unmet, _ = solve.solve_groups(network, SupplySettings())
         flows = network.receipts + planned - network.demand + unmet
         closing = network.opening[:, None] + np.cumsum(flows, axis=1)
         kept = (unmet > QTY_TOLERANCE) & (closing > QTY_TOLERANCE)

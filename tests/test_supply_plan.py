@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_pipeline.supply import lp
+from sop_pipeline.supply import solve
 from sop_pipeline.supply.plan import (
     LOAD_COLUMNS,
     PLAN_COLUMNS,
@@ -332,7 +332,7 @@ def test_solving_groups_apart_reaches_the_optimum_of_one_model(monkeypatch):
     # the independent nodes one per LP and the optimum must not move
     demand, items, capacity, tables = random_company(30, seed=5)
     grouped = plan(demand, items, capacity, **tables)
-    monkeypatch.setattr(lp, "CHUNK_NODES", 1)
+    monkeypatch.setattr(solve, "CHUNK_NODES", 1)
     one_node_lps = plan(demand, items, capacity, **tables)
 
     buy_nodes = 2 * sum(i["make_or_buy"] == "buy" for i in items)

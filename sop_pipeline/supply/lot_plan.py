@@ -29,9 +29,8 @@ import numpy as np
 from sop_pipeline.checks import QTY_TOLERANCE, tolerance
 from sop_pipeline.supply.inputs import Network, SupplySettings
 from sop_pipeline.supply.lots import Routing, fit_capacity, round_back_up, round_to_lots
-from sop_pipeline.supply.lp import (
-    INF,
-    build_lp,
+from sop_pipeline.supply.lp import INF, build_lp
+from sop_pipeline.supply.solve import (
     clean_solution,
     loaded_highs,
     node_groups,
@@ -87,7 +86,6 @@ def relax_and_fix(network: Network, settings: SupplySettings) -> np.ndarray:
     lp = build_lp(network, settings)
     highs = loaded_highs(lp, settings)
     nodes, months = network.demand.shape
-    cells = nodes * months
     priority = np.argsort(-network.nodes["unit_price"].to_numpy(), kind="stable")
     allowed_hours = network.available * (1.0 + settings.overtime_share)
     allowed_hours = allowed_hours + tolerance(allowed_hours)  # capacity sums carry float noise
@@ -108,11 +106,11 @@ def relax_and_fix(network: Network, settings: SupplySettings) -> np.ndarray:
                                    allowed_hours[:, month], priority)
         ordered[:, month] = orders
         stock = np.maximum(supply + orders - network.demand[:, month], 0.0)
-        columns = np.arange(nodes) * months + month
+        columns = lp.columns["planned"].start + np.arange(nodes) * months + month
         highs.changeColsBounds(nodes, columns, orders, orders)
         # the month's hours were kept within its cap by the rounding: its capacity rows
         # must not make the fixed lots infeasible by float noise
-        rows = cells + np.arange(len(network.centres)) * months + month
+        rows = lp.rows["capacity"].start + np.arange(len(network.centres)) * months + month
         highs.changeRowsBounds(len(rows), rows, np.full(len(rows), -INF),
                                np.full(len(rows), INF))
     return ordered

@@ -1,33 +1,27 @@
-"""The supply plan's linear program: built as named blocks of columns and rows, solved with
-HiGHS one group of linked nodes at a time, and its solution cleaned of solver noise."""
+"""The supply plan's linear program as named blocks (the maths: sop_pipeline.supply.plan).
+
+Columns are registered by block, each with its cost and bounds (Model.add_columns): planned
+receipts x, stock b, lost sales u, stock held as safety stock a, overtime o. Rows are built
+by one function per constraint family, called in order by build_lp: stock balance, capacity.
+A new block is one registration and one row function. Solving: sop_pipeline.supply.solve.
+"""
 
 from __future__ import annotations
 
-import functools
-import math
-import os
-import sys
-import time
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
-from sop_pipeline.engine import Task, label_of, run_tasks
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, Network, SupplyPlanError, SupplySettings
-from sop_pipeline.supply.lots import Lots
-from sop_pipeline.supply.units import DECIMALS
 
-CHUNK_NODES = 1000  # independent nodes per LP
 INF = highspy.kHighsInf
 
 
 @dataclass(frozen=True)
 class Lp:
-    """The linear program in HiGHS's column-wise form, and where each variable block starts."""
+    """The linear program in HiGHS's column-wise form, with its blocks of columns and rows."""
 
     cost: np.ndarray
     col_lower: np.ndarray
@@ -36,87 +30,149 @@ class Lp:
     row_upper: np.ndarray
     matrix: sparse.csc_array
     offset: float  # the shortfall cost when no safety stock is held, a constant
-    stock_at: int
-    unmet_at: int
+    columns: dict[str, range]  # block name -> its columns
+    rows: dict[str, range]  # constraint family -> its rows
+
+    def values(self, solution: np.ndarray, block: str) -> np.ndarray:
+        """The solution's values of one block of columns."""
+        span = self.columns[block]
+        return solution[span.start : span.stop]
+
+
+class Model:
+    """The LP being built: blocks of columns registered by name with their cost and bounds,
+    families of rows by name with their coefficients, each in the order they are added."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, range] = {}
+        self.rows: dict[str, range] = {}
+        self._bounds: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # cost, lower, upper
+        self._entries: list[tuple[np.ndarray, ...]] = []  # row, column, value, lower, upper
+
+    def add_columns(self, name: str, cost: np.ndarray, upper: np.ndarray | float,
+                    lower: np.ndarray | float = 0.0) -> range:
+        """A block of len(cost) columns with its cost and bounds; its column indices."""
+        start = self._end(self.columns)
+        cost = np.asarray(cost, dtype=float)
+        self.columns[name] = span = range(start, start + len(cost))
+        self._bounds.append((cost, np.broadcast_to(np.asarray(lower, float), cost.shape),
+                             np.broadcast_to(np.asarray(upper, float), cost.shape)))
+        return span
+
+    def add_rows(self, name: str, row: np.ndarray, column: np.ndarray, value: np.ndarray,
+                 lower: np.ndarray, upper: np.ndarray) -> range:
+        """A family of len(lower) rows: coefficients at (row within the family, column)."""
+        start = self._end(self.rows)
+        self.rows[name] = span = range(start, start + len(lower))
+        self._entries.append((np.asarray(row) + start, np.asarray(column), np.asarray(value),
+                              np.asarray(lower, float), np.asarray(upper, float)))
+        return span
+
+    def index(self, block: str) -> np.ndarray:
+        """The column indices of a block."""
+        span = self.columns[block]
+        return np.arange(span.start, span.stop)
+
+    def lp(self, offset: float) -> Lp:
+        cost, lower, upper = (np.concatenate(part) for part in zip(*self._bounds, strict=True))
+        row, column, value, row_lower, row_upper = (
+            np.concatenate(part) for part in zip(*self._entries, strict=True))
+        matrix = sparse.csc_array((value, (row, column)), shape=(len(row_lower), len(cost)))
+        matrix.sort_indices()
+        return Lp(cost, np.array(lower), np.array(upper), row_lower, row_upper, matrix, offset,
+                  dict(self.columns), dict(self.rows))
+
+    @staticmethod
+    def _end(blocks: dict[str, range]) -> int:
+        return next(reversed(blocks.values())).stop if blocks else 0
 
 
 def build_lp(network: Network, settings: SupplySettings) -> Lp:
-    """Columns x | b | u | a | o, rows balance | capacity, as one sparse matrix.
+    """The columns, then the rows family by family: stock balance, capacity."""
+    model = Model()
+    add_variables(model, network, settings)
+    define_stock_balance(model, network)
+    define_capacity(model, network)
+    return model.lp(offset=safety_offset(network, settings))
 
-    Stock is split I = a + b with 0 <= a <= safety stock (nodes with safety stock only): the
-    shortfall s = SS - a costs the rate, i.e. a constant minus the rate per unit of a. At the
-    optimum a = min(I, SS), the same as s >= SS - I, s >= 0, but with bounds instead of rows.
+
+def add_variables(model: Model, network: Network, settings: SupplySettings) -> None:
+    """The blocks of columns, each with its cost and bounds (all >= 0):
+
+    - planned x[n,t]: planned_unit_cost each; 0 in months the lead time rules out.
+    - stock b[n,t]: closing stock (above safety stock where the node has some), holding cost.
+    - lost u[n,t] <= demand: lost_sale_cost.
+    - safety_stock a[n,t] <= safety stock, nodes with safety stock only: stock I = a + b, and
+      the shortfall s = SS - a costs the rate, i.e. a constant (the offset) minus the rate per
+      unit of a; at the optimum a = min(I, SS), the same as s >= SS - I, s >= 0, with bounds.
+    - overtime o[w,t] <= overtime_share x available: overtime_cost_per_hour.
     """
     nodes, months = network.demand.shape
-    cells = nodes * months
-    safe = np.flatnonzero(network.safety > 0)
-    stock_at, unmet_at, safe_at = cells, 2 * cells, 3 * cells
-    over_at = safe_at + len(safe) * months
-    node_of = np.repeat(np.arange(nodes), months)
+    safe = safe_nodes(network)
     unit_cost = network.nodes["unit_cost"].to_numpy()
     holding = settings.holding_cost_rate * unit_cost
     shortfall = settings.safety_shortfall_rate * unit_cost[safe]
-
-    cost = np.concatenate([
-        np.full(cells, settings.planned_unit_cost),
-        holding[node_of],
-        lost_sale_cost(network, settings).ravel(),
-        np.repeat(holding[safe] - shortfall, months),
-        np.full(len(network.centres) * months, settings.overtime_cost_per_hour),
-    ])
-    col_upper = np.concatenate([
-        np.where(network.allowed.ravel(), INF, 0.0),
-        np.full(cells, INF),
-        network.demand.ravel(),
-        np.repeat(network.safety[safe], months),
-        settings.overtime_share * network.available.ravel(),
-    ])
-    balance = _balance_rows(network, stock_at, unmet_at, safe, safe_at)
-    load = _capacity_rows(network, cells, over_at)
-    rows, cols, values, row_lower, row_upper = (
-        np.concatenate(part) for part in zip(balance, load, strict=True))
-    matrix = sparse.csc_array((values, (rows, cols)), shape=(len(row_lower), len(cost)))
-    matrix.sort_indices()
-    offset = float(months * (shortfall * network.safety[safe]).sum())
-    return Lp(cost, np.zeros(len(cost)), col_upper, row_lower, row_upper, matrix, offset,
-              stock_at, unmet_at)
+    model.add_columns("planned", np.full(nodes * months, settings.planned_unit_cost),
+                      upper=np.where(network.allowed.ravel(), INF, 0.0))
+    model.add_columns("stock", np.repeat(holding, months), upper=INF)
+    model.add_columns("lost", lost_sale_cost(network, settings).ravel(),
+                      upper=network.demand.ravel())
+    model.add_columns("safety_stock", np.repeat(holding[safe] - shortfall, months),
+                      upper=np.repeat(network.safety[safe], months))
+    model.add_columns("overtime", np.full(len(network.centres) * months,
+                                          settings.overtime_cost_per_hour),
+                      upper=settings.overtime_share * network.available.ravel())
 
 
-def _balance_rows(
-    network: Network, stock_at: int, unmet_at: int, safe: np.ndarray, safe_at: int
-) -> tuple[np.ndarray, ...]:
-    """I[t] - I[t-1] - x[t] - u[t] = receipts[t] - d[t] (+ opening in the first month), where
-    I = b (+ a for nodes with safety stock)."""
+def define_stock_balance(model: Model, network: Network) -> None:
+    """Per node x month: I[t] - I[t-1] - x[t] - u[t] = receipts[t] - d[t] (+ opening stock in
+    the first month), where I = b (+ a for nodes with safety stock)."""
     nodes, months = network.demand.shape
     cell = np.arange(nodes * months)
-    safe_cell = (safe[:, None] * months + np.arange(months)).ravel()
-    stock = np.concatenate([stock_at + cell, safe_at + np.arange(len(safe_cell))])
+    safe_cell = (safe_nodes(network)[:, None] * months + np.arange(months)).ravel()
+    stock = np.concatenate([model.index("stock"), model.index("safety_stock")])
     stock_cell = np.concatenate([cell, safe_cell])
     carried = stock_cell % months < months - 1  # closing stock that opens the next month
     rhs = network.receipts - network.demand
     rhs[:, 0] += network.opening
-    rows = np.concatenate([stock_cell, stock_cell[carried] + 1, cell, cell])
-    cols = np.concatenate([stock, stock[carried], cell, unmet_at + cell])
-    values = np.concatenate([np.ones(len(stock)), -np.ones(carried.sum()),
-                             -np.ones(2 * len(cell))])
-    return rows, cols, values, rhs.ravel(), rhs.ravel()
+    model.add_rows(
+        "stock_balance",
+        row=np.concatenate([stock_cell, stock_cell[carried] + 1, cell, cell]),
+        column=np.concatenate([stock, stock[carried], model.index("planned"),
+                               model.index("lost")]),
+        value=np.concatenate([np.ones(len(stock)), -np.ones(carried.sum()),
+                              -np.ones(2 * len(cell))]),
+        lower=rhs.ravel(), upper=rhs.ravel())
 
 
-def _capacity_rows(network: Network, row_at: int, over_at: int) -> tuple[np.ndarray, ...]:
-    """sum of x[t] x hours_per_unit - o[t] <= available[t], per work centre and month."""
+def define_capacity(model: Model, network: Network) -> None:
+    """Per work centre w x month t: sum of x[n,t] x hours_per_unit - o[w,t] <= available."""
     months = network.demand.shape[1]
     month = np.arange(months)
     centre_month = np.arange(len(network.centres) * months)
-    rows = np.concatenate([
-        (row_at + network.routing_centre[:, None] * months + month).ravel(),
-        row_at + centre_month,
-    ])
-    cols = np.concatenate([(network.routing_node[:, None] * months + month).ravel(),
-                           over_at + centre_month])
-    values = np.concatenate([np.repeat(network.routing_hours, months),
-                             -np.ones(len(centre_month))])
+    planned = model.index("planned")
     upper = network.available.ravel()
-    return rows, cols, values, np.full(len(upper), -INF), upper
+    model.add_rows(
+        "capacity",
+        row=np.concatenate([(network.routing_centre[:, None] * months + month).ravel(),
+                            centre_month]),
+        column=np.concatenate([planned[(network.routing_node[:, None] * months + month).ravel()],
+                               model.index("overtime")]),
+        value=np.concatenate([np.repeat(network.routing_hours, months),
+                              -np.ones(len(centre_month))]),
+        lower=np.full(len(upper), -INF), upper=upper)
+
+
+def safe_nodes(network: Network) -> np.ndarray:
+    """The nodes with safety stock: only they have a safety_stock block."""
+    return np.flatnonzero(network.safety > 0)
+
+
+def safety_offset(network: Network, settings: SupplySettings) -> float:
+    """The shortfall cost when no safety stock is held: the objective's constant."""
+    safe = safe_nodes(network)
+    shortfall = settings.safety_shortfall_rate * network.nodes["unit_cost"].to_numpy()[safe]
+    return float(len(network.months) * (shortfall * network.safety[safe]).sum())
 
 
 def check_penalties(network: Network, settings: SupplySettings) -> None:
@@ -146,208 +202,3 @@ def lost_sale_cost(network: Network, settings: SupplySettings) -> np.ndarray:
     return (settings.lost_sales_penalty * nodes["unit_price"].to_numpy()[:, None]
             + unit_cost * (1.0 + rate * (months + months_left))
             + settings.planned_unit_cost * months_left)
-
-
-# --- solving ------------------------------------------------------------------------------
-
-
-def solve_groups(
-    network: Network, settings: SupplySettings
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Planned and lost quantities per node x month, one LP per group of linked nodes, and
-    the LPs' figures: sizes, build and solve seconds and objectives summed.
-
-    With the local engine the LPs are solved here one after another (the time limit is on
-    their solve time together); on Spark or Dask each LP is a task with the whole limit."""
-    groups = node_groups(network)
-    parts = [subnetwork(network, group) for group in groups]
-    if settings.engine.distributed:
-        tasks = [Task(label_of("nodes", _node_names(part)), (part, settings,
-                                                             settings.time_limit_seconds))
-                 for part in parts]
-        solved = {id(task): result for task, result in run_tasks(settings.engine, solve_lp,
-                                                                  tasks)}
-        results = [solved[id(task)] for task in tasks]
-    else:
-        results, spent = [], 0.0
-        for part in parts:
-            results.append(solve_lp(part, settings, _time_left(settings, spent)))
-            spent += results[-1][2]["solve_seconds"]
-    planned, unmet = np.zeros_like(network.demand), np.zeros_like(network.demand)
-    stats: dict[str, Any] = {"variables": 0, "constraints": 0, "nonzeros": 0,
-                             "build_seconds": 0.0, "solve_seconds": 0.0, "objective": 0.0}
-    for group, (group_planned, group_unmet, lp_stats) in zip(groups, results, strict=True):
-        planned[group], unmet[group] = group_planned, group_unmet
-        for key in ("variables", "constraints", "nonzeros", "build_seconds", "solve_seconds",
-                    "objective"):
-            stats[key] += lp_stats[key]
-        stats["status"] = lp_stats["status"]
-    return planned, unmet, {**stats, "lps": len(groups),
-                            "largest_lp_nodes": max(len(group) for group in groups),
-                            "engine": settings.engine.describe()}
-
-
-def solve_lp(part: Network, settings: SupplySettings, time_limit: float | None
-             ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """One group's LP built, solved and cleaned: the engines' task. Planned and lost per
-    node x month, and the LP's size, seconds, objective and status."""
-    started = time.perf_counter()
-    lp = build_lp(part, settings)
-    build_seconds = time.perf_counter() - started
-    values, solve = solve_loaded(loaded_highs(lp, settings, time_limit))
-    planned, unmet = clean_solution(values, lp, part)
-    return planned, unmet, {
-        "variables": lp.matrix.shape[1], "constraints": lp.matrix.shape[0],
-        "nonzeros": int(lp.matrix.nnz), "build_seconds": build_seconds,
-        "solve_seconds": solve["seconds"], "objective": solve["objective"],
-        "status": solve["status"]}
-
-
-def _node_names(part: Network) -> list[str]:
-    return (part.nodes["sku"].astype(str) + "|" + part.nodes["location_id"].astype(str)).tolist()
-
-
-def node_groups(network: Network) -> list[np.ndarray]:
-    """Node indices per LP: nodes linked through shared work centres (a sku's locations, skus
-    routed over a common centre, transitively) form one group; nodes that load no centre
-    depend on nothing else and go in chunks of CHUNK_NODES."""
-    nodes = len(network.nodes)
-    size = nodes + len(network.centres)
-    links = sparse.coo_array(
-        (np.ones(len(network.routing_node)),
-         (network.routing_node, nodes + network.routing_centre)), shape=(size, size))
-    _, label = csgraph.connected_components(links, directed=False)
-    node_label = label[:nodes]
-    linked = np.isin(node_label, label[nodes:])
-    groups = [np.flatnonzero(node_label == component)
-              for component in np.unique(node_label[linked])]
-    free = np.flatnonzero(~linked)
-    if len(free):
-        groups += np.array_split(free, math.ceil(len(free) / CHUNK_NODES))
-    return groups
-
-
-def subnetwork(network: Network, group: np.ndarray) -> Network:
-    """The nodes `group` with their routing steps and the work centres those load."""
-    position = np.full(len(network.nodes), -1)
-    position[group] = np.arange(len(group))
-    step = position[network.routing_node] >= 0
-    centres = np.unique(network.routing_centre[step])
-    centre_position = np.full(len(network.centres), -1)
-    centre_position[centres] = np.arange(len(centres))
-    return replace(
-        network,
-        nodes=network.nodes.iloc[group].reset_index(drop=True),
-        demand=network.demand[group],
-        receipts=network.receipts[group],
-        opening=network.opening[group],
-        safety=network.safety[group],
-        allowed=network.allowed[group],
-        lots=Lots(multiple=network.lots.multiple[group], minimum=network.lots.minimum[group]),
-        routing_node=position[network.routing_node[step]],
-        routing_centre=centre_position[network.routing_centre[step]],
-        routing_hours=network.routing_hours[step],
-        centres=network.centres[centres],
-        available=network.available[centres],
-    )
-
-
-def _time_left(settings: SupplySettings, spent_seconds: float) -> float | None:
-    """What remains of the time limit for the next LP (None: no limit)."""
-    if settings.time_limit_seconds is None:
-        return None
-    return max(settings.time_limit_seconds - spent_seconds, 0.0)
-
-
-def loaded_highs(lp: Lp, settings: SupplySettings, time_limit: float | None = None
-                 ) -> highspy.Highs:
-    """A quiet HiGHS instance holding the LP, with the settings' solver and time limit."""
-    _discard_highs_banner()
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("solver", settings.solver)
-    if time_limit is not None:
-        highs.setOptionValue("time_limit", float(time_limit))
-    if highs.passModel(_highs_lp(lp)) == highspy.HighsStatus.kError:
-        raise SupplyPlanError("HiGHS rejected the supply LP (passModel returned an error).")
-    return highs
-
-
-def solve_loaded(highs: highspy.Highs) -> tuple[np.ndarray, dict[str, Any]]:
-    """Solve (again, from the last basis after bounds changed): column values of the optimal
-    solution, and its seconds, objective and status."""
-    started = time.perf_counter()
-    highs.run()
-    seconds = time.perf_counter() - started
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise SupplyPlanError(_status_message(highs, status, seconds))
-    values = np.asarray(highs.getSolution().col_value, dtype=float)
-    return values, {"seconds": seconds,
-                    "objective": float(highs.getInfo().objective_function_value),
-                    "status": highs.modelStatusToString(status)}
-
-
-def _highs_lp(lp: Lp) -> highspy.HighsLp:
-    """The LP as a HighsLp: arrays passed whole, column-wise matrix."""
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.matrix.shape[1], lp.matrix.shape[0]
-    model.offset_ = lp.offset
-    model.col_cost_, model.col_lower_, model.col_upper_ = lp.cost, lp.col_lower, lp.col_upper
-    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = model.num_col_, model.num_row_
-    model.a_matrix_.start_ = lp.matrix.indptr.astype(np.int32)
-    model.a_matrix_.index_ = lp.matrix.indices.astype(np.int32)
-    model.a_matrix_.value_ = lp.matrix.data.astype(float)
-    return model
-
-
-def _status_message(highs: highspy.Highs, status: highspy.HighsModelStatus, seconds: float) -> str:
-    """What the solver said, and what in the data usually causes it."""
-    text = highs.modelStatusToString(status)
-    causes = {
-        highspy.HighsModelStatus.kInfeasible: (
-            "infeasible: with lost sales allowed this needs inconsistent bounds, e.g. negative "
-            "opening stock, receipts or available hours slipping past validation"),
-        highspy.HighsModelStatus.kUnbounded: (
-            "unbounded: usually a negative cost (unit_cost, unit_price or a settings rate)"),
-        highspy.HighsModelStatus.kUnboundedOrInfeasible: (
-            "infeasible or unbounded: check for negative costs, stock, receipts or hours"),
-        highspy.HighsModelStatus.kTimeLimit: (
-            f"time limit reached after {seconds:.1f} s: raise settings.time_limit_seconds, "
-            "or plan fewer nodes or months"),
-        highspy.HighsModelStatus.kIterationLimit: "iteration limit reached",
-        highspy.HighsModelStatus.kMemoryLimit: "out of memory: plan fewer nodes or months",
-    }
-    cause = causes.get(status, "the solver stopped without an optimal plan")
-    return f"Supply LP not solved to optimality (HiGHS status {text!r}): {cause}."
-
-
-@functools.cache
-def _discard_highs_banner() -> None:
-    """HiGHS prints a banner to the process's stdout (not sys.stdout, so output_flag cannot
-    stop it) when its first instance is made: make that one with stdout on /dev/null."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no stdout to protect
-        highspy.Highs()
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def clean_solution(values: np.ndarray, lp: Lp, network: Network) -> tuple[np.ndarray, np.ndarray]:
-    """Planned receipts and lost demand per node x month, rounded to DECIMALS (solver noise
-    below a millionth goes) and within bounds."""
-    shape = network.demand.shape
-    planned = np.clip(values[: lp.stock_at].round(DECIMALS), 0.0, None).reshape(shape)
-    planned[~network.allowed] = 0.0
-    unmet = values[lp.unmet_at : lp.unmet_at + planned.size].round(DECIMALS).reshape(shape)
-    return planned, np.clip(unmet, 0.0, network.demand)

@@ -71,7 +71,8 @@ from sop_pipeline.supply.inputs import (
     plan_horizon,
 )
 from sop_pipeline.supply.lot_plan import centre_hours, plan_in_lots, served_in_time_order
-from sop_pipeline.supply.lp import check_penalties, solve_groups
+from sop_pipeline.supply.lp import check_penalties
+from sop_pipeline.supply.solve import solve_groups
 from sop_pipeline.supply.units import DECIMALS, round_to_step
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
