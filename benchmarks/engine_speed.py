@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from forecast_speed import TreeMemory, company_history
-from supply_speed import CYCLE_MONTH, synthetic_company
+from supply_speed import synthetic_company
 
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
 from sop_pipeline.engine import ENGINES, Engine, close_engines
@@ -93,10 +93,7 @@ def _stages(engine: Engine, history: pd.DataFrame, network, cores: int
                                                                    engine=engine))
     forecast_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    plan = plan_supply(network.demand, network.items, network.opening,
-                       network.scheduled_receipts, network.routings, network.capacity,
-                       cycle_month=CYCLE_MONTH, months=network.months,
-                       safety_stock=network.safety_stock, settings=SupplySettings(engine=engine))
+    plan = plan_supply(network, SupplySettings(engine=engine))
     plan_seconds = time.perf_counter() - started
     return {"forecast": (forecast_seconds, (forecast, accuracy)),
             "supply_lp": (plan_seconds, (plan.plan,))}

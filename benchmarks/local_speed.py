@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forecast_speed import company_history
-from supply_speed import CYCLE_MONTH, synthetic_company
+from supply_speed import synthetic_company
 
 import sop_pipeline
 from sop_pipeline.demand.forecast import ForecastSettings, forecast_demand
@@ -36,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     forecast_seconds = time.perf_counter() - started
     company = synthetic_company(args.nodes, 18, 5)
     started = time.perf_counter()
-    plan = plan_supply(company.demand, company.items, company.opening,
-                       company.scheduled_receipts, company.routings, company.capacity,
-                       cycle_month=CYCLE_MONTH, months=company.months,
-                       safety_stock=company.safety_stock, settings=SupplySettings())
+    plan = plan_supply(company, SupplySettings())
     plan_seconds = time.perf_counter() - started
     print(f"{args.label} ({Path(sop_pipeline.__file__).parent}): forecast "
           f"{history['unique_id'].nunique()} series {forecast_seconds:.1f} s (qty sum "

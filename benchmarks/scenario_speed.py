@@ -31,7 +31,7 @@ from sop_pipeline.review.scenario_kpis import scenario_kpis
 from sop_pipeline.review.scenario_stage import scenario_plans, scenario_tables
 from sop_pipeline.supply.inventory import open_supply_at_cutoff
 from sop_pipeline.supply.plan import SupplySettings
-from sop_pipeline.supply.scenarios import PlanInputs, plan_scenario
+from sop_pipeline.supply.scenarios import CycleInputs, plan_scenario
 from sop_pipeline.tables import BASELINE
 
 FAMILIES = 8
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def plan_inputs(nodes: int, months: int, centres: int, seed: int) -> PlanInputs:
+def plan_inputs(nodes: int, months: int, centres: int, seed: int) -> CycleInputs:
     """supply_speed's company as the scenario stage's inputs."""
     company = synthetic_company(nodes, months, centres, seed)
     rng = np.random.default_rng(seed + 1)
@@ -109,7 +109,7 @@ def plan_inputs(nodes: int, months: int, centres: int, seed: int) -> PlanInputs:
     })
     hours = company.capacity.groupby("work_center_id", as_index=False)["available_hours"].max()
     demand_std = company.demand.groupby(["sku", "location_id"], as_index=False)["qty"].std()
-    return PlanInputs(
+    return CycleInputs(
         cycle_month=CYCLE_MONTH, months=company.months, consensus=company.demand, items=items,
         opening=company.opening, open_orders=open_supply_at_cutoff(orders, CYCLE_MONTH),
         routings=company.routings,
@@ -120,7 +120,7 @@ def plan_inputs(nodes: int, months: int, centres: int, seed: int) -> PlanInputs:
     )
 
 
-def demo_scenarios(inputs: PlanInputs) -> list[dict]:
+def demo_scenarios(inputs: CycleInputs) -> list[dict]:
     """The demo company's three scenarios on this company's own family, centre, supplier."""
     value = inputs.consensus.merge(inputs.items, on="sku").eval("qty * unit_price")
     family = value.groupby(inputs.consensus.merge(inputs.items, on="sku")["family"]).sum().idxmax()
@@ -140,7 +140,7 @@ def demo_scenarios(inputs: PlanInputs) -> list[dict]:
     ]
 
 
-def _levers(inputs: PlanInputs, rows: list[dict]) -> pd.DataFrame:
+def _levers(inputs: CycleInputs, rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["scenario", "lever", "family", "sku", "work_center_id",
                                         "supplier_id", "start_month", "end_month", "value"])
     return check_scenarios(frame, inputs.items, inputs.work_centers,

@@ -15,13 +15,12 @@ import os
 import resource
 import sys
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sop_pipeline.checks import QTY_TOLERANCE
-from sop_pipeline.supply.plan import SupplySettings, plan_supply
+from sop_pipeline.supply.plan import PlanInputs, SupplySettings, plan_supply
 
 CYCLE_MONTH = pd.Timestamp("2026-10-01")
 LOCATIONS = ("DC1", "DC2")
@@ -31,20 +30,6 @@ SEASONALITY = 0.35  # +-35 % around the mean over the year
 CAPACITY_VS_MEAN_LOAD = 1.0  # centre hours = its mean monthly load: short in the peak
 SHORT_MONTHS = {8: 0.7, 12: 0.85}  # August holidays, December closing days: fewer hours
 TARGET_NODES, TARGET_SECONDS = 10_000, 300  # the issue: 10,000 nodes x 18 months in minutes
-
-
-@dataclass(frozen=True)
-class Company:
-    """The inputs of plan_supply for one cycle."""
-
-    demand: pd.DataFrame
-    items: pd.DataFrame
-    opening: pd.DataFrame
-    scheduled_receipts: pd.DataFrame
-    routings: pd.DataFrame
-    capacity: pd.DataFrame
-    safety_stock: pd.DataFrame
-    months: pd.DatetimeIndex
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,10 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = SupplySettings(solver=args.solver, time_limit_seconds=args.time_limit)
     started = time.perf_counter()
-    result = plan_supply(company.demand, company.items, company.opening,
-                         company.scheduled_receipts, company.routings, company.capacity,
-                         cycle_month=CYCLE_MONTH, months=company.months,
-                         safety_stock=company.safety_stock, settings=settings)
+    result = plan_supply(company, settings)
     total_seconds = time.perf_counter() - started
     stats = result.stats
     print(f"LP: {stats['variables']} variables, {stats['constraints']} constraints, "
@@ -89,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def synthetic_company(nodes: int, months: int, centres: int, seed: int = 7) -> Company:
-    """`nodes` sku x location nodes over `months` months from CYCLE_MONTH."""
+def synthetic_company(nodes: int, months: int, centres: int, seed: int = 7) -> PlanInputs:
+    """The supply plan's inputs: `nodes` sku x location nodes over `months` months from
+    CYCLE_MONTH."""
     rng = np.random.default_rng(seed)
     horizon = pd.date_range(CYCLE_MONTH, periods=months, freq="MS")
     items = _items(math.ceil(nodes / len(LOCATIONS)), rng)
@@ -99,7 +82,8 @@ def synthetic_company(nodes: int, months: int, centres: int, seed: int = 7) -> C
     base = rng.lognormal(mean=4.0, sigma=1.0, size=len(node_keys))  # mean monthly demand
     demand = _demand(node_keys, base, horizon, rng)
     routings = _routings(items, centres, rng)
-    return Company(
+    return PlanInputs(
+        cycle_month=CYCLE_MONTH,
         demand=demand,
         items=items,
         opening=node_keys.assign(on_hand_qty=(base * rng.uniform(0.3, 1.5, len(base))).round()),

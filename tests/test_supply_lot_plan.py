@@ -13,7 +13,6 @@ from sop_pipeline.supply.lot_plan import lost_value, one_pass_lots, plan_in_lots
 from sop_pipeline.supply.plan import SupplySettings
 from tests.test_supply_lots import lost_while_stocked
 from tests.test_supply_plan import (
-    CYCLE,
     assert_balances_close,
     assert_within_capacity,
     capacity_rows,
@@ -21,10 +20,9 @@ from tests.test_supply_plan import (
     item,
     months,
     plan,
+    plan_inputs,
     random_company,
-    receipts,
     routing,
-    stock,
 )
 
 
@@ -42,10 +40,8 @@ def _two_lots_on_one_centre():
 def test_a_group_one_pass_rounding_loses_sales_in_is_replanned_month_by_month():
     demand, items, capacity, routings = _two_lots_on_one_centre()
     settings = SupplySettings()
-    network = build_network(demand, pd.DataFrame(items), stock(), receipts(), routings,
-                            capacity,
-                            pd.DataFrame(columns=["sku", "location_id", "safety_stock_qty"]),
-                            CYCLE, months(6))
+    network = build_network(plan_inputs(demand, items, capacity, routings=routings,
+                                        horizon=months(6)))
     planned, unmet, _ = solve.solve_groups(network, settings)
     assert unmet.sum() == 0  # the LP serves everything
     one_pass = one_pass_lots(network, planned, settings)
@@ -86,9 +82,8 @@ def test_lots_never_lose_more_sales_value_than_one_pass_rounding(monkeypatch, wh
                          order_multiple=float(rng.choice([np.nan, 10, 25])))
         capacity = capacity.assign(available_hours=capacity["available_hours"] * 0.35)
         settings = SupplySettings()
-        network = build_network(demand, pd.DataFrame(items), tables["opening"],
-                                tables["scheduled"], tables["routings"], capacity,
-                                tables["safety_stock"], CYCLE, months(12))
+        network = build_network(plan_inputs(demand, items, capacity, **tables,
+                                            horizon=months(12)))
         planned, unmet, _ = solve.solve_groups(network, settings)
         one_pass = lost_value(network, one_pass_lots(network, planned, settings)).sum()
         ordered, _ = plan_in_lots(network, planned, unmet, settings)

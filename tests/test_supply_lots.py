@@ -28,6 +28,7 @@ from tests.test_supply_plan import (
     item,
     months,
     plan,
+    plan_inputs,
     random_company,
     routing,
     stock,
@@ -58,9 +59,8 @@ def test_the_lp_itself_serves_in_time_order_on_random_companies():
     # The rule is in the LP's objective, not in a post-processing step: check its own solution.
     for seed in range(6):
         demand, items, capacity, tables = random_company(12, seed=seed)
-        network = build_network(
-            demand, pd.DataFrame(items), tables["opening"], tables["scheduled"],
-            tables["routings"], capacity, tables["safety_stock"], CYCLE, months(12))
+        network = build_network(plan_inputs(demand, items, capacity, **tables,
+                                            horizon=months(12)))
         planned, unmet, _ = solve.solve_groups(network, SupplySettings())
         flows = network.receipts + planned - network.demand + unmet
         closing = network.opening[:, None] + np.cumsum(flows, axis=1)

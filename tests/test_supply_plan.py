@@ -16,6 +16,7 @@ from sop_pipeline.supply import solve
 from sop_pipeline.supply.plan import (
     LOAD_COLUMNS,
     PLAN_COLUMNS,
+    PlanInputs,
     SupplyPlan,
     SupplyPlanError,
     SupplySettings,
@@ -64,11 +65,22 @@ def plan(demand, items, capacity, *, opening=None, scheduled=None, routings=None
     """plan_supply over the demand's months, with empty defaults for the optional tables."""
     horizon = horizon if horizon is not None else pd.DatetimeIndex(
         sorted(demand["month"].unique()))
-    return plan_supply(
-        demand, pd.DataFrame(items), stock() if opening is None else opening,
-        receipts() if scheduled is None else scheduled,
-        routing([]) if routings is None else routings, capacity,
-        cycle_month=CYCLE, months=horizon, safety_stock=safety_stock, settings=settings)
+    return plan_supply(plan_inputs(demand, items, capacity, opening=opening, scheduled=scheduled,
+                                   routings=routings, safety_stock=safety_stock,
+                                   horizon=horizon), settings)
+
+
+def plan_inputs(demand, items, capacity, *, opening=None, scheduled=None, routings=None,
+                safety_stock=None, horizon=None) -> PlanInputs:
+    """The supply plan's inputs over the demand's months, empty where not given."""
+    horizon = horizon if horizon is not None else pd.DatetimeIndex(
+        sorted(demand["month"].unique()))
+    optional = {} if safety_stock is None else {"safety_stock": safety_stock}
+    return PlanInputs(
+        cycle_month=CYCLE, months=horizon, demand=demand, items=pd.DataFrame(items),
+        opening=stock() if opening is None else opening,
+        scheduled_receipts=receipts() if scheduled is None else scheduled,
+        routings=routing([]) if routings is None else routings, capacity=capacity, **optional)
 
 
 def column(result: SupplyPlan, name: str, sku: str = "A") -> list[float]:

@@ -14,7 +14,7 @@ import pytest
 from sop_pipeline.checks import QTY_TOLERANCE, differs, exceeds, tolerance
 from sop_pipeline.supply.checks import inventory_problems, plan_problems
 from sop_pipeline.supply.inventory import project_inventory, projection_receipts
-from sop_pipeline.supply.plan import SupplySettings, plan_supply
+from sop_pipeline.supply.plan import PlanInputs, SupplySettings, plan_supply
 from sop_pipeline.supply.units import ceil_to_step
 from tests.test_supply_plan import (
     CYCLE,
@@ -151,8 +151,8 @@ CASES = 40
 def test_random_companies_at_any_magnitude_plan_without_a_check_failing_on_rounding(seed):
     rng = np.random.default_rng(seed)
     inputs, horizon = _random_company(rng)
-    result = plan_supply(**inputs, cycle_month=CYCLE, months=horizon,
-                         settings=SupplySettings(overtime_share=0.1))
+    result = plan_supply(PlanInputs(cycle_month=CYCLE, months=horizon, **inputs),
+                         SupplySettings(overtime_share=0.1))
     assert result.problems == ()
     rows = result.plan
     parts = [rows[column] for column in ("opening_qty", "scheduled_receipts_qty",

@@ -12,7 +12,7 @@ import pandas as pd
 from sop_pipeline.engine import Engine, Task, run_tasks
 from sop_pipeline.review.scenario_kpis import ScenarioTables, scenario_kpis
 from sop_pipeline.supply.plan import SupplySettings
-from sop_pipeline.supply.scenarios import PlanInputs, ScenarioPlan, plan_scenario
+from sop_pipeline.supply.scenarios import CycleInputs, ScenarioPlan, plan_scenario
 from sop_pipeline.supply.stage import plan_inputs
 from sop_pipeline.tables import BASELINE, OUTPUT_TABLES
 from sop_pipeline.warehouse import cycle_rows
@@ -53,7 +53,7 @@ def scenario_stage(
 
 
 def scenario_plans(
-    inputs: PlanInputs, levers: pd.DataFrame, settings: SupplySettings, service_level: float,
+    inputs: CycleInputs, levers: pd.DataFrame, settings: SupplySettings, service_level: float,
     workers: int = 1,
 ) -> dict[str, ScenarioPlan]:
     """Every scenario of `levers` planned, by name, each a task of settings.engine (locally:

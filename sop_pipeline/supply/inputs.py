@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_starts
+from sop_pipeline.cycle import month_start, month_starts
 from sop_pipeline.engine import Engine
 from sop_pipeline.supply.lots import Lots, item_lots
 from sop_pipeline.supply.units import DECIMALS, ceil_to_step, cumulative_round, quantity_step
@@ -42,6 +42,29 @@ class SupplySettings:
     engine: Engine = field(default_factory=Engine)
 
 
+def _no_safety_stock() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*SERIES_KEY, "safety_stock_qty"])
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What the supply plan is made from: the cycle, its horizon, and one frame per entity of
+    the network (frePPLe's items, buffers, operations, resources), passed whole."""
+
+    cycle_month: pd.Timestamp  # the cut-off is its first day
+    months: Iterable[pd.Timestamp]  # the horizon
+    demand: pd.DataFrame  # sku, location_id, month, qty
+    # sku, make_or_buy, unit_cost, unit_price, lead_time_days; the lots: uom, min_order_qty,
+    # order_multiple (optional)
+    items: pd.DataFrame
+    opening: pd.DataFrame  # stock on hand at the cut-off: sku, location_id, on_hand_qty
+    scheduled_receipts: pd.DataFrame  # open orders: sku, location_id, month, qty
+    routings: pd.DataFrame  # sku, work_center_id, hours_per_unit
+    capacity: pd.DataFrame  # work_center_id, month, available_hours
+    safety_stock: pd.DataFrame = field(default_factory=_no_safety_stock)  # sku, location_id,
+    # safety_stock_qty
+
+
 @dataclass(frozen=True)
 class Network:
     """Inputs as arrays over nodes (rows, sorted by sku and location) x horizon months."""
@@ -61,31 +84,23 @@ class Network:
     lots: Lots  # per node: order multiple and minimum order
 
 
-def build_network(
-    demand: pd.DataFrame,
-    items: pd.DataFrame,
-    opening: pd.DataFrame,
-    receipts: pd.DataFrame,
-    routings: pd.DataFrame,
-    capacity: pd.DataFrame,
-    safety_stock: pd.DataFrame,
-    cutoff: pd.Timestamp,
-    horizon: pd.DatetimeIndex,
-) -> Network:
+def build_network(inputs: PlanInputs) -> Network:
     """Nodes (every sku x location with demand, receipts, stock or safety stock) as arrays;
     what the plan decides in its unit's steps (sop_pipeline.supply.units): demand rounded
     cumulatively, safety stock rounded up; stock and open orders as measured, to a millionth
     (DECIMALS), so every balance of the plan sums quantities on that one grid."""
-    _check_demand_in_horizon(demand, horizon)
-    demand = _in_horizon(demand, horizon, late_to_first=False)
-    receipts = _in_horizon(receipts, horizon, late_to_first=True)
-    on_hand = _summed(opening, "on_hand_qty")
-    safety = _summed(safety_stock, "safety_stock_qty")
+    horizon, cutoff = plan_horizon(inputs.months), month_start(inputs.cycle_month)
+    _check_demand_in_horizon(inputs.demand, horizon)
+    demand = _in_horizon(inputs.demand, horizon, late_to_first=False)
+    receipts = _in_horizon(inputs.scheduled_receipts, horizon, late_to_first=True)
+    on_hand = _summed(inputs.opening, "on_hand_qty")
+    safety = _summed(inputs.safety_stock, "safety_stock_qty")
     keys = pd.concat([demand[SERIES_KEY], receipts[SERIES_KEY],
                       on_hand.loc[on_hand["on_hand_qty"] > 0, SERIES_KEY],
                       safety.loc[safety["safety_stock_qty"] > 0, SERIES_KEY]])
-    nodes = _with_items(keys.drop_duplicates().sort_values(SERIES_KEY, ignore_index=True), items)
-    steps, centres, available = _routing_steps(nodes, routings, capacity, horizon)
+    nodes = _with_items(keys.drop_duplicates().sort_values(SERIES_KEY, ignore_index=True),
+                        inputs.items)
+    steps, centres, available = _routing_steps(nodes, inputs.routings, inputs.capacity, horizon)
     step = nodes["step"].to_numpy()
     return Network(
         nodes=nodes,
@@ -237,16 +252,11 @@ def check_settings(settings: SupplySettings) -> None:
         raise SupplyPlanError(f"SupplySettings: {bad} must be finite and >= 0.")
 
 
-def check_inputs(
-    demand: pd.DataFrame,
-    items: pd.DataFrame,
-    opening: pd.DataFrame,
-    receipts: pd.DataFrame,
-    routings: pd.DataFrame,
-    capacity: pd.DataFrame,
-    safety_stock: pd.DataFrame,
-) -> None:
+def check_inputs(inputs: PlanInputs) -> None:
     """Every table has its columns, no missing keys, no NaN or negative numbers, unique keys."""
+    demand, items, opening, receipts, routings, capacity, safety_stock = (
+        inputs.demand, inputs.items, inputs.opening, inputs.scheduled_receipts, inputs.routings,
+        inputs.capacity, inputs.safety_stock)
     problems = [
         *_table_problems(demand, "demand", [*SERIES_KEY, "month"], ["qty"]),
         *_table_problems(items, "items", ["sku", "make_or_buy"],

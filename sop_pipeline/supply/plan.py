@@ -51,17 +51,16 @@ sop_pipeline.supply.checks verifies the plan's invariants.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import (
     Network,
+    PlanInputs,
     SupplyPlanError,
     SupplySettings,
     build_network,
@@ -76,8 +75,8 @@ from sop_pipeline.supply.solve import solve_groups
 from sop_pipeline.supply.units import DECIMALS, round_to_step
 from sop_pipeline.tables import OUTPUT_TABLES, SERIES_KEY
 
-__all__ = ["ITEM_COLUMNS", "LOAD_COLUMNS", "PLAN_COLUMNS", "SupplyPlan", "SupplyPlanError",
-           "SupplySettings", "plan_supply"]
+__all__ = ["ITEM_COLUMNS", "LOAD_COLUMNS", "PLAN_COLUMNS", "PlanInputs", "SupplyPlan",
+           "SupplyPlanError", "SupplySettings", "plan_supply"]
 
 PLAN_COLUMNS = OUTPUT_TABLES["supply_plan"].stage_columns
 # What the plan reads of each item (dim_items); uom, min_order_qty and order_multiple may be empty.
@@ -107,36 +106,17 @@ class SupplyPlan:
     problems: tuple[str, ...] = ()
 
 
-def plan_supply(
-    demand: pd.DataFrame,
-    items: pd.DataFrame,
-    opening: pd.DataFrame,
-    scheduled_receipts: pd.DataFrame,
-    routings: pd.DataFrame,
-    capacity: pd.DataFrame,
-    *,
-    cycle_month: pd.Timestamp,
-    months: Iterable[pd.Timestamp],
-    safety_stock: pd.DataFrame | None = None,
-    settings: SupplySettings | None = None,
-) -> SupplyPlan:
-    """Plan production and purchases against capacity, lead times and costs (see module doc).
-
-    demand, scheduled_receipts: sku, location_id, month, qty; items: sku, make_or_buy,
-    unit_cost, unit_price, lead_time_days; opening: sku, location_id, on_hand_qty; routings:
-    sku, work_center_id, hours_per_unit; capacity: work_center_id, month, available_hours;
-    safety_stock: sku, location_id, safety_stock_qty. Raises SupplyPlanError.
+def plan_supply(inputs: PlanInputs, settings: SupplySettings | None = None) -> SupplyPlan:
+    """Plan production and purchases against capacity, lead times and costs (see module doc),
+    from the inputs' frames (sop_pipeline.supply.inputs.PlanInputs). Raises SupplyPlanError.
     """
     settings = settings or SupplySettings()
     started = time.perf_counter()
     check_settings(settings)
-    horizon = plan_horizon(months)
-    if safety_stock is None:
-        safety_stock = pd.DataFrame(columns=[*SERIES_KEY, "safety_stock_qty"])
-    check_inputs(demand, items, opening, scheduled_receipts, routings, capacity, safety_stock)
-    network = build_network(demand, items, opening, scheduled_receipts, routings, capacity,
-                       safety_stock, month_start(cycle_month), horizon)
-    capacity_hours = capacity_grid(capacity, horizon)
+    horizon = plan_horizon(inputs.months)
+    check_inputs(inputs)
+    network = build_network(inputs)
+    capacity_hours = capacity_grid(inputs.capacity, horizon)
     if network.nodes.empty:
         return SupplyPlan(_empty_plan(), _load_table(network, np.zeros((0, len(horizon))),
                                                      capacity_hours), _empty_stats())
@@ -148,7 +128,8 @@ def plan_supply(
     planned, lot_stats = plan_in_lots(network, planned, unmet, settings)
     stats.update(lot_stats, lot_sizing_seconds=time.perf_counter() - started)
     plan, load = _plan_table(network, planned), _load_table(network, planned, capacity_hours)
-    problems = plan_problems(plan, load, items, cycle_month, settings.overtime_share)
+    problems = plan_problems(plan, load, inputs.items, inputs.cycle_month,
+                             settings.overtime_share)
     return SupplyPlan(plan, load, stats, tuple(problems))
 
 

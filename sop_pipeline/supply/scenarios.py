@@ -29,15 +29,16 @@ from sop_pipeline.cycle import month_start, month_starts
 from sop_pipeline.supply.capacity import available_hours, capacity_plan
 from sop_pipeline.supply.financials import plan_financials
 from sop_pipeline.supply.inventory import project_inventory, projection_receipts, safety_stock
-from sop_pipeline.supply.plan import SupplyPlan, SupplySettings, plan_supply
+from sop_pipeline.supply.plan import PlanInputs, SupplyPlan, SupplySettings, plan_supply
 
 LEVERS = ("demand_pct", "price_pct", "cost_pct", "capacity_pct", "capacity_hours",
           "supplier_delay_days", "service_level")
 
 
 @dataclass(frozen=True)
-class PlanInputs:
-    """What a cycle's plan is made from, read once for every scenario (supply.stage)."""
+class CycleInputs:
+    """What a cycle's plan is made from, read once for every scenario (supply.stage): the
+    warehouse's frames, from which each scenario makes its supply plan's PlanInputs."""
 
     cycle_month: pd.Timestamp
     months: pd.DatetimeIndex
@@ -65,21 +66,21 @@ class ScenarioPlan:
     supply: SupplyPlan  # the plan with its LP figures and checks
 
 
-def supply_for(inputs: PlanInputs, settings: SupplySettings, service_level: float
+def supply_for(inputs: CycleInputs, settings: SupplySettings, service_level: float
                ) -> SupplyPlan:
     """The constrained supply plan of the inputs (sop_pipeline.supply.plan)."""
     demand = inputs.consensus
     series = inputs.safety_series.merge(inputs.items[["sku", "lead_time_days"]], on="sku")
-    return plan_supply(
-        demand[demand["location_id"].notna()], inputs.items, inputs.opening,
-        scheduled_receipts(inputs.open_orders), inputs.routings,
-        available_hours(inputs.work_centers, pd.Series(inputs.months), inputs.calendar),
+    return plan_supply(PlanInputs(
         cycle_month=inputs.cycle_month, months=inputs.months,
-        safety_stock=safety_stock(series, service_level), settings=settings)
+        demand=demand[demand["location_id"].notna()], items=inputs.items, opening=inputs.opening,
+        scheduled_receipts=scheduled_receipts(inputs.open_orders), routings=inputs.routings,
+        capacity=available_hours(inputs.work_centers, pd.Series(inputs.months), inputs.calendar),
+        safety_stock=safety_stock(series, service_level)), settings)
 
 
 def plan_scenario(
-    inputs: PlanInputs, levers: pd.DataFrame, settings: SupplySettings, service_level: float,
+    inputs: CycleInputs, levers: pd.DataFrame, settings: SupplySettings, service_level: float,
 ) -> ScenarioPlan:
     """The cycle re-planned with `levers` (rows of one scenario; none: the baseline)."""
     inputs = apply_levers(inputs, levers)
@@ -106,7 +107,7 @@ def scheduled_receipts(open_orders: pd.DataFrame) -> pd.DataFrame:
             ["quantity"].sum().rename(columns={"receipt_month": "month", "quantity": "qty"}))
 
 
-def apply_levers(inputs: PlanInputs, levers: pd.DataFrame) -> PlanInputs:
+def apply_levers(inputs: CycleInputs, levers: pd.DataFrame) -> CycleInputs:
     """The inputs as the scenario's levers change them (module docstring)."""
     if levers.empty:
         return inputs
@@ -133,13 +134,13 @@ def apply_levers(inputs: PlanInputs, levers: pd.DataFrame) -> PlanInputs:
                    open_orders=orders)
 
 
-def _full_calendar(inputs: PlanInputs) -> pd.DataFrame:
+def _full_calendar(inputs: CycleInputs) -> pd.DataFrame:
     """Every centre's hours in every horizon month, as calendar rows (they replace the
     normal month), so a capacity lever can change any of them."""
     return available_hours(inputs.work_centers, pd.Series(inputs.months), inputs.calendar)
 
 
-def _delayed(inputs: PlanInputs, orders: pd.DataFrame, items: pd.DataFrame, lever
+def _delayed(inputs: CycleInputs, orders: pd.DataFrame, items: pd.DataFrame, lever
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Open purchase lines of the supplier (or sku) due `value` days later; its skus' lead
     times longer by as much."""

@@ -18,7 +18,7 @@ from sop_pipeline.supply.inventory import (
     projection_receipts,
 )
 from sop_pipeline.supply.plan import ITEM_COLUMNS, SupplyPlan, SupplySettings
-from sop_pipeline.supply.scenarios import PlanInputs, scheduled_receipts, supply_for
+from sop_pipeline.supply.scenarios import CycleInputs, scheduled_receipts, supply_for
 from sop_pipeline.warehouse import cycle_rows, output_relation, query
 
 
@@ -31,11 +31,11 @@ def supply_stage(
 
 
 def plan_inputs(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horizon: int
-                ) -> PlanInputs:
+                ) -> CycleInputs:
     """Everything the cycle's plan (and each scenario's) is made from, as of the cut-off."""
     items = query(con, f"SELECT family, {', '.join(ITEM_COLUMNS)} FROM marts.dim_items")
     centres, calendar = work_centers_of(con)
-    return PlanInputs(
+    return CycleInputs(
         cycle_month=cycle_month, months=horizon_months(cycle_month, horizon),
         consensus=consensus_plan(con, cycle_month), items=items,
         opening=opening_stock(con, cycle_month), open_orders=open_supply(con, cycle_month),
