@@ -2,12 +2,19 @@
 
 - required_hours = consensus demand x routing hours_per_unit, summed per work centre and
   month: the load if every unit were made in the month it is sold (unconstrained);
+- committed_hours = the hours open production orders hold (committed_hours below): an order
+  open at the cut-off (sop_pipeline.supply.inventory.open_supply_at_cutoff: not cancelled, not
+  completed before the cut-off; the orders the plan counts as scheduled receipts) loads its
+  quantity x hours_per_unit on each centre of its routing in the month it is due (a late one
+  in the cut-off's month); months outside the horizon are not shown;
 - planned_hours = the supply plan's production x hours_per_unit: the load the constrained
-  plan actually schedules (it builds ahead of peaks, and never exceeds available + overtime);
+  plan schedules in the hours the open orders leave (it builds ahead of peaks, and committed
+  + planned never exceed available + overtime);
 - available_hours: the work-centre calendar's hours for that month where it has a row
   (shutdowns, holidays, overtime), else the centre's normal available_hours_per_month;
-- utilisation = required / available, overload_hours = required - available when positive
-  (nan utilisation when a centre has no hours);
+- utilisation = required / available (what the demand needs); planned_utilisation =
+  (committed + planned) / available (what the plant is booked for); overload_hours =
+  required - available when positive (nan utilisation when a centre has no hours);
 - top_skus: the TOP_SKUS skus with the most required hours on the centre that month, as text.
 
 Skus without a routing load nothing; routing steps on work centres missing from work_centers
@@ -52,18 +59,31 @@ def available_hours(
     return hours
 
 
+def committed_hours(open_orders: pd.DataFrame, routings: pd.DataFrame) -> pd.DataFrame:
+    """work_center_id, month, committed_hours: the routing hours of the open production orders
+    (open_supply_at_cutoff rows) in their receipt month (module docstring)."""
+    production = open_orders[open_orders["supply_type"].astype(str).str.lower() == "production"]
+    hours = _sku_hours(production.rename(columns={"receipt_month": "month",
+                                                  "quantity": "qty"})[["sku", "month", "qty"]],
+                       routings)
+    return (hours.groupby(["work_center_id", "month"], as_index=False)["hours"].sum()
+            .rename(columns={"hours": "committed_hours"}))
+
+
 def capacity_plan(
     demand: pd.DataFrame,
     routings: pd.DataFrame,
     work_centers: pd.DataFrame,
     calendar: pd.DataFrame | None = None,
     planned: pd.DataFrame | None = None,
+    committed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per work centre x demand month: required, planned and available hours.
 
     demand and planned (the supply plan's production): sku, month, qty (other columns such as
     location_id are summed over); routings: sku, work_center_id, hours_per_unit; work_centers:
-    work_center_id, available_hours_per_month; calendar: work_center_id, month, available_hours.
+    work_center_id, available_hours_per_month; calendar: work_center_id, month, available_hours;
+    committed: work_center_id, month, committed_hours (committed_hours; none: 0).
     """
     months = pd.to_datetime(demand["month"]).drop_duplicates()
     if work_centers.empty or months.empty:
@@ -81,13 +101,20 @@ def capacity_plan(
                           on=["work_center_id", "month"], how="left")
     else:
         plan["planned_hours"] = np.nan
+    if committed is not None and len(committed):
+        plan = plan.merge(committed.assign(month=pd.to_datetime(committed["month"])).groupby(
+            ["work_center_id", "month"], as_index=False)["committed_hours"].sum(),
+            on=["work_center_id", "month"], how="left")
+    else:
+        plan["committed_hours"] = 0.0
+    plan["committed_hours"] = plan["committed_hours"].fillna(0.0).astype(float)
     plan = plan.merge(_top_skus(required), on=["work_center_id", "month"], how="left")
     plan["required_hours"] = plan["required_hours"].fillna(0.0).astype(float)
     if planned is not None:
         plan["planned_hours"] = plan["planned_hours"].fillna(0.0).astype(float)
     hours = plan["available_hours"].replace(0.0, np.nan)
     plan["utilisation"] = plan["required_hours"] / hours
-    plan["planned_utilisation"] = plan["planned_hours"] / hours
+    plan["planned_utilisation"] = (plan["committed_hours"] + plan["planned_hours"]) / hours
     plan["overload_hours"] = (plan["required_hours"] - plan["available_hours"]).clip(lower=0.0)
     plan["top_skus"] = nullable_text(plan["top_skus"])
     return plan.sort_values(["work_center_id", "month"], ignore_index=True)[CAPACITY_COLUMNS]

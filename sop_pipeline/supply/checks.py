@@ -5,7 +5,8 @@ supply_plan asset's check, and the tests on the demo company):
   opens with the previous month's closing;
 - demand is served in time order: no month loses a sale (unmet above QTY_TOLERANCE) while
   the same sku-location closes it with stock (above QTY_TOLERANCE), safety stock included;
-- planned hours stay within available hours + the allowed overtime share;
+- committed (open production orders) + planned hours stay within available hours + the
+  allowed overtime share;
 - nothing planned arrives before the month holding cut-off + the item's lead time;
 - planned orders are lots: whole steps of the unit, multiples of order_multiple, at least
   min_order_qty (sop_pipeline.supply.lots).
@@ -13,7 +14,8 @@ supply_plan asset's check, and the tests on the demo company):
 And what the tables made from it must hold (the capacity_plan, inventory_projection and
 plan_financials assets' checks):
 
-- capacity_plan: planned hours within available hours + the allowed overtime share, and
+- capacity_plan: committed + planned hours within available hours + the allowed overtime
+  share, and
   overload_hours = max(required - available, 0);
 - inventory_projection: closing = opening + receipts - (demand - unmet), receipts = scheduled
   + planned, and each month opens with the previous month's closing;
@@ -43,7 +45,8 @@ def plan_problems(
 ) -> list[str]:
     """Every invariant the plan breaks, as 'what: N row(s), e.g. ...' (empty: it holds).
 
-    plan: supply_plan rows; load: planned_hours and available_hours per work centre x month;
+    plan: supply_plan rows; load: planned_hours, available_hours and committed_hours (optional)
+    per work centre x month;
     items: sku, lead_time_days and optionally uom, min_order_qty, order_multiple."""
     if plan.empty:
         return []
@@ -73,11 +76,23 @@ def plan_problems(
     }
     problems = [_problem(rows, what, mask) for what, mask in broken.items() if mask.any()]
     if len(load):
-        over = exceeds(load["planned_hours"], load["available_hours"] * (1 + overtime_share),
-                       load["available_hours"])
+        over = _over_booked(load, overtime_share)
         if over.any():
-            problems.append(_problem(load, "planned hours above available + overtime", over))
+            problems.append(_problem(load, "committed + planned hours above available + "
+                                     "overtime", over))
     return problems
+
+
+def _over_booked(load: pd.DataFrame, overtime_share: float) -> pd.Series:
+    """Rows whose committed + planned hours exceed available + overtime by the plan's doing:
+    planned hours above the room the open orders leave, max(available x (1 + overtime_share)
+    - committed, 0). committed_hours (0 where the rows lack them) are those open production
+    orders hold; orders alone beyond the hours, with nothing planned, are not the plan's."""
+    committed = (load["committed_hours"].astype(float).fillna(0.0)
+                 if "committed_hours" in load.columns else pd.Series(0.0, index=load.index))
+    available = load["available_hours"].astype(float)
+    room = (available * (1 + overtime_share) - committed).clip(lower=0.0)
+    return exceeds(load["planned_hours"].astype(float), room, available, committed)
 
 
 def _item_rules(items: pd.DataFrame) -> pd.DataFrame:
@@ -99,17 +114,17 @@ def _problem(rows: pd.DataFrame, what: str, mask: pd.Series) -> str:
 
 
 def capacity_problems(capacity: pd.DataFrame, overtime_share: float) -> list[str]:
-    """capacity_plan rows: planned hours within available + overtime, overload as stated."""
+    """capacity_plan rows: committed + planned hours within available + overtime, overload
+    as stated."""
     available = capacity["available_hours"].astype(float)
-    planned = capacity["planned_hours"].astype(float)
     return problems_of("capacity_plan", capacity, {
-        "planned hours above available + overtime":
-            exceeds(planned, available * (1 + overtime_share), available),
+        "committed + planned hours above available + overtime":
+            _over_booked(capacity, overtime_share),
         "overload_hours != max(required - available, 0)":
             differs(capacity["overload_hours"],
                     (capacity["required_hours"].astype(float) - available).clip(lower=0.0)),
-    }, ["work_center_id", "month", "required_hours", "planned_hours", "available_hours",
-        "overload_hours"])
+    }, ["work_center_id", "month", "required_hours", "committed_hours", "planned_hours",
+        "available_hours", "overload_hours"])
 
 
 def inventory_problems(projection: pd.DataFrame) -> list[str]:

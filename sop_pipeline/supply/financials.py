@@ -11,12 +11,12 @@ the plan, summed over the family's skus and locations:
   (scheduled_receipts_qty) and planned ones, x unit_cost: a make sku's receipts count as
   production (scheduled + planned_production_qty), a buy sku's as purchases (scheduled +
   planned_purchase_qty). Receipts are valued at standard cost in the month they arrive.
-- overtime_cost: each work centre's overtime hours in a month, max(planned_hours -
-  available_hours, 0) from the capacity plan, x overtime_cost_per_hour, shared among the
-  families in proportion to their planned production hours there (planned_production_qty x
-  routing hours_per_unit). No work centres (a distributor): 0. Overtime of a centre-month
-  on which the plan makes nothing cannot be shared and is left out (consistent inputs never
-  have it: planned hours come from the same production).
+- overtime_cost: each work centre's overtime hours in a month, max(committed_hours +
+  planned_hours - available_hours, 0) from the capacity plan, x overtime_cost_per_hour,
+  shared among the families in proportion to their planned production hours there
+  (planned_production_qty x routing hours_per_unit). No work centres (a distributor): 0.
+  Overtime of a centre-month on which the plan makes nothing (open production orders alone
+  beyond the available hours) cannot be shared by the plan's families and is left out.
 - holding_cost = closing_qty x unit_cost x holding_cost_rate (a month's rate).
 - supply_cost = production + purchase + overtime + holding cost.
 - lost_sales_qty = unmet_qty, lost_sales_value = unmet_qty x unit_price (revenue lost);
@@ -126,7 +126,8 @@ def _overtime_hours_by_family(
                                                                        names=FAMILY_MONTH))
     overtime = capacity.assign(
         month=pd.to_datetime(capacity["month"]),
-        overtime_hours=(capacity["planned_hours"].astype(float)
+        overtime_hours=(capacity.get("committed_hours", 0.0)
+                        + capacity["planned_hours"].astype(float)
                         - capacity["available_hours"].astype(float)).clip(lower=0.0),
     )[["work_center_id", "month", "overtime_hours"]]
     load = rows[["sku", "family", "month", "planned_production_qty"]].merge(

@@ -46,6 +46,10 @@ def _no_safety_stock() -> pd.DataFrame:
     return pd.DataFrame(columns=[*SERIES_KEY, "safety_stock_qty"])
 
 
+def _nothing_committed() -> pd.DataFrame:
+    return pd.DataFrame(columns=["work_center_id", "month", "committed_hours"])
+
+
 @dataclass(frozen=True)
 class PlanInputs:
     """What the supply plan is made from: the cycle, its horizon, and one frame per entity of
@@ -63,6 +67,9 @@ class PlanInputs:
     capacity: pd.DataFrame  # work_center_id, month, available_hours
     safety_stock: pd.DataFrame = field(default_factory=_no_safety_stock)  # sku, location_id,
     # safety_stock_qty
+    # hours open production orders hold (sop_pipeline.supply.capacity.committed_hours):
+    # work_center_id, month, committed_hours; the plan has available - committed (+ overtime)
+    committed: pd.DataFrame = field(default_factory=_nothing_committed)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Network:
     routing_hours: np.ndarray  # (steps,) hours_per_unit
     centres: pd.Index  # work centres that make nodes load
     available: np.ndarray  # (centres, months)
+    committed: np.ndarray  # (centres, months) hours open production orders hold
     lots: Lots  # per node: order multiple and minimum order
 
 
@@ -115,6 +123,7 @@ def build_network(inputs: PlanInputs) -> Network:
         routing_hours=steps["hours_per_unit"].to_numpy(float),
         centres=centres,
         available=available,
+        committed=committed_grid(inputs.committed, centres, horizon),
         lots=item_lots(step, nodes["min_order_qty"].to_numpy(), nodes["order_multiple"].to_numpy()),
     )
 
@@ -229,6 +238,16 @@ def _routing_steps(
             f"available_hours row (add a row, 0 if the centre is closed), e.g. {sample}")
     steps = steps.assign(centre=centres.get_indexer(steps["work_center_id"]))
     return steps, centres, available.to_numpy(float).reshape(len(centres), len(horizon))
+
+
+def committed_grid(committed: pd.DataFrame, centres: pd.Index, horizon: pd.DatetimeIndex
+                   ) -> np.ndarray:
+    """committed_hours per centre x month (centres, months), 0 where none."""
+    hours = committed.assign(month=month_starts(committed["month"]),
+                             committed_hours=pd.to_numeric(committed["committed_hours"]))
+    summed = hours.groupby(["work_center_id", "month"])["committed_hours"].sum().astype(float)
+    grid = summed.reindex(pd.MultiIndex.from_product([centres, horizon]), fill_value=0.0)
+    return grid.to_numpy(float).reshape(len(centres), len(horizon))
 
 
 def capacity_grid(capacity: pd.DataFrame, horizon: pd.DatetimeIndex) -> pd.Series:

@@ -87,7 +87,8 @@ def relax_and_fix(network: Network, settings: SupplySettings) -> np.ndarray:
     highs = loaded_highs(lp, settings)
     nodes, months = network.demand.shape
     priority = np.argsort(-network.nodes["unit_price"].to_numpy(), kind="stable")
-    allowed_hours = network.available * (1.0 + settings.overtime_share)
+    allowed_hours = np.clip(network.available * (1.0 + settings.overtime_share)
+                            - network.committed, 0.0, None)
     allowed_hours = allowed_hours + tolerance(allowed_hours)  # capacity sums carry float noise
     ordered = np.zeros_like(network.demand)
     stock = network.opening.copy()
@@ -126,12 +127,19 @@ def _month_in_lots(network: Network, planned: np.ndarray, month: int,
 
 
 def lot_routing(network: Network, planned: np.ndarray, settings: SupplySettings) -> Routing:
-    """The routing steps, and the hours each centre may work once orders are lots: the
-    available hours, or the LP's own hours where it planned overtime (within the allowed
-    share), so rounding to lots never buys overtime the LP did not."""
-    cap = np.maximum(network.available, centre_hours(network, planned))
+    """The routing steps, and the hours each centre may work once orders are lots: the free
+    hours (available - committed), or the LP's own hours where it planned overtime (within the
+    allowed share), so rounding to lots never buys overtime the LP did not."""
+    free = free_hours(network)
+    cap = np.maximum(free, centre_hours(network, planned))
     return Routing(network.routing_node, network.routing_centre, network.routing_hours,
-                   np.minimum(cap, network.available * (1.0 + settings.overtime_share)))
+                   np.clip(np.minimum(cap, network.available * (1.0 + settings.overtime_share)
+                                      - network.committed), 0.0, None))
+
+
+def free_hours(network: Network) -> np.ndarray:
+    """Available hours less those open production orders hold, per centre x month."""
+    return network.available - network.committed
 
 
 def centre_hours(network: Network, planned: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ def build_lp(network: Network, settings: SupplySettings) -> Lp:
     model = Model()
     add_variables(model, network, settings)
     define_stock_balance(model, network)
-    define_capacity(model, network)
+    define_capacity(model, network, settings)
     return model.lp(offset=safety_offset(network, settings))
 
 
@@ -145,13 +145,16 @@ def define_stock_balance(model: Model, network: Network) -> None:
         lower=rhs.ravel(), upper=rhs.ravel())
 
 
-def define_capacity(model: Model, network: Network) -> None:
-    """Per work centre w x month t: sum of x[n,t] x hours_per_unit - o[w,t] <= available."""
+def define_capacity(model: Model, network: Network, settings: SupplySettings) -> None:
+    """Per work centre w x month t: sum of x[n,t] x hours_per_unit - o[w,t] <= available -
+    committed (the hours open production orders hold); where those exceed available +
+    overtime, the plan gets no hours (and the check names the centre-month)."""
     months = network.demand.shape[1]
     month = np.arange(months)
     centre_month = np.arange(len(network.centres) * months)
     planned = model.index("planned")
-    upper = network.available.ravel()
+    upper = np.maximum(network.available - network.committed,
+                       -settings.overtime_share * network.available).ravel()
     model.add_rows(
         "capacity",
         row=np.concatenate([(network.routing_centre[:, None] * months + month).ravel(),

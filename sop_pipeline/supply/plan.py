@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sop_pipeline.cycle import month_starts
 from sop_pipeline.supply.checks import plan_problems
 from sop_pipeline.supply.inputs import (
     Network,
@@ -85,6 +86,7 @@ ITEM_COLUMNS = ["sku", "make_or_buy", "unit_cost", "unit_price", "lead_time_days
 LOAD_COLUMNS = [
     "work_center_id",
     "month",
+    "committed_hours",
     "planned_hours",
     "available_hours",
     "overtime_hours",
@@ -119,7 +121,8 @@ def plan_supply(inputs: PlanInputs, settings: SupplySettings | None = None) -> S
     capacity_hours = capacity_grid(inputs.capacity, horizon)
     if network.nodes.empty:
         return SupplyPlan(_empty_plan(), _load_table(network, np.zeros((0, len(horizon))),
-                                                     capacity_hours), _empty_stats())
+                                                     capacity_hours, inputs.committed),
+                          _empty_stats())
     check_penalties(network, settings)
     prepared_seconds = time.perf_counter() - started
     planned, unmet, stats = solve_groups(network, settings)
@@ -127,7 +130,8 @@ def plan_supply(inputs: PlanInputs, settings: SupplySettings | None = None) -> S
     started = time.perf_counter()
     planned, lot_stats = plan_in_lots(network, planned, unmet, settings)
     stats.update(lot_stats, lot_sizing_seconds=time.perf_counter() - started)
-    plan, load = _plan_table(network, planned), _load_table(network, planned, capacity_hours)
+    plan = _plan_table(network, planned)
+    load = _load_table(network, planned, capacity_hours, inputs.committed)
     problems = plan_problems(plan, load, inputs.items, inputs.cycle_month,
                              settings.overtime_share)
     return SupplyPlan(plan, load, stats, tuple(problems))
@@ -162,19 +166,25 @@ def _plan_table(network: Network, planned: np.ndarray) -> pd.DataFrame:
 
 
 def _load_table(
-    network: Network, planned: np.ndarray, capacity_hours: pd.Series
+    network: Network, planned: np.ndarray, capacity_hours: pd.Series, committed: pd.DataFrame
 ) -> pd.DataFrame:
-    """Planned hours per work centre x month against available hours, with overtime."""
+    """Committed (open production orders) and planned hours per work centre x month against
+    available hours; overtime and utilisation count both."""
     hours = centre_hours(network, planned)
     planned_hours = pd.Series(hours.ravel(), name="planned_hours",
                               index=pd.MultiIndex.from_product([network.centres, network.months],
                                                                names=["work_center_id", "month"]))
-    load = pd.concat([capacity_hours.rename("available_hours"), planned_hours], axis=1)
+    held = committed.assign(month=month_starts(committed["month"]),
+                            committed_hours=pd.to_numeric(committed["committed_hours"]))
+    held = held.groupby(["work_center_id", "month"])["committed_hours"].sum().astype(float)
+    load = pd.concat([capacity_hours.rename("available_hours"), planned_hours,
+                      held.reindex(capacity_hours.index)], axis=1)
     load = load.rename_axis(["work_center_id", "month"]).reset_index().fillna(
-        {"planned_hours": 0.0})
+        {"planned_hours": 0.0, "committed_hours": 0.0})
     load["planned_hours"] = load["planned_hours"].round(DECIMALS)
-    load["overtime_hours"] = (load["planned_hours"] - load["available_hours"]).clip(lower=0.0)
-    load["utilisation"] = load["planned_hours"] / load["available_hours"].replace(0.0, np.nan)
+    used = load["committed_hours"] + load["planned_hours"]
+    load["overtime_hours"] = (used - load["available_hours"]).clip(lower=0.0)
+    load["utilisation"] = used / load["available_hours"].replace(0.0, np.nan)
     return load.sort_values(["work_center_id", "month"], ignore_index=True)[LOAD_COLUMNS]
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from sop_pipeline.cycle import month_start, month_starts
-from sop_pipeline.supply.capacity import available_hours, capacity_plan
+from sop_pipeline.supply.capacity import available_hours, capacity_plan, committed_hours
 from sop_pipeline.supply.financials import plan_financials
 from sop_pipeline.supply.inventory import project_inventory, projection_receipts, safety_stock
 from sop_pipeline.supply.plan import PlanInputs, SupplyPlan, SupplySettings, plan_supply
@@ -76,7 +76,8 @@ def supply_for(inputs: CycleInputs, settings: SupplySettings, service_level: flo
         demand=demand[demand["location_id"].notna()], items=inputs.items, opening=inputs.opening,
         scheduled_receipts=scheduled_receipts(inputs.open_orders), routings=inputs.routings,
         capacity=available_hours(inputs.work_centers, pd.Series(inputs.months), inputs.calendar),
-        safety_stock=safety_stock(series, service_level)), settings)
+        safety_stock=safety_stock(series, service_level),
+        committed=committed_hours(inputs.open_orders, inputs.routings)), settings)
 
 
 def plan_scenario(
@@ -88,7 +89,8 @@ def plan_scenario(
     plan, receipts = result.plan, scheduled_receipts(inputs.open_orders)
     capacity = capacity_plan(inputs.consensus, inputs.routings, inputs.work_centers,
                              inputs.calendar,
-                             planned=plan.rename(columns={"planned_production_qty": "qty"}))
+                             planned=plan.rename(columns={"planned_production_qty": "qty"}),
+                             committed=committed_hours(inputs.open_orders, inputs.routings))
     safety = plan[["sku", "location_id", "safety_stock_qty"]].drop_duplicates(
         ["sku", "location_id"])
     inventory = project_inventory(

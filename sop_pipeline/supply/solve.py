@@ -124,6 +124,7 @@ def subnetwork(network: Network, group: np.ndarray) -> Network:
         routing_hours=network.routing_hours[step],
         centres=network.centres[centres],
         available=network.available[centres],
+        committed=network.committed[centres],
     )
 
 

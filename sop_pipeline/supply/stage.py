@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from sop_pipeline.cycle import horizon_months
-from sop_pipeline.supply.capacity import capacity_plan
+from sop_pipeline.supply.capacity import capacity_plan, committed_hours
 from sop_pipeline.supply.financials import plan_financials
 from sop_pipeline.supply.inventory import (
     open_supply_at_cutoff,
@@ -48,10 +48,11 @@ def plan_inputs(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp, horiz
 
 def capacity_stage(con: duckdb.DuckDBPyConnection, cycle_month: pd.Timestamp) -> pd.DataFrame:
     """Hours the consensus demand needs and the supply plan schedules, per centre and month."""
-    planned = cycle_rows(con, "supply_plan", cycle_month)
+    planned, routings = cycle_rows(con, "supply_plan", cycle_month), routings_of(con)
     return capacity_plan(
-        consensus_plan(con, cycle_month), routings_of(con), *work_centers_of(con),
+        consensus_plan(con, cycle_month), routings, *work_centers_of(con),
         planned=planned.rename(columns={"planned_production_qty": "qty"}),
+        committed=committed_hours(open_supply(con, cycle_month), routings),
     )
 
 

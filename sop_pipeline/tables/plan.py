@@ -181,13 +181,17 @@ PLAN_TABLES: tuple[OutputTable, ...] = (
             MONTH,
             ("required_hours", "DOUBLE", "Consensus units x routing hours per unit: the "
              "load if every unit were made in the month it is sold."),
-            ("planned_hours", "DOUBLE", "Supply plan production x routing hours per unit "
-             "(never above available + allowed overtime)."),
+            ("committed_hours", "DOUBLE", "Hours open production orders hold: each order open "
+             "at the cut-off loads quantity x routing hours per unit in the month it is due "
+             "(a late one in the cut-off's month)."),
+            ("planned_hours", "DOUBLE", "Supply plan production x routing hours per unit: the "
+             "plan's own, in the hours the open orders leave (committed + planned never above "
+             "available + allowed overtime)."),
             ("available_hours", "DOUBLE", "Hours the centre has that month: the work-centre "
              "calendar's where it has the month, else the normal month."),
             ("utilisation", "DOUBLE", "required_hours / available_hours (1.0 = full)."),
-            ("planned_utilisation", "DOUBLE", "planned_hours / available_hours; above 1.0 "
-             "only with overtime."),
+            ("planned_utilisation", "DOUBLE", "(committed_hours + planned_hours) / "
+             "available_hours: what the plant is booked for; above 1.0 only with overtime."),
             ("overload_hours", "DOUBLE", "Hours required beyond those available (>= 0)."),
             ("top_skus", "VARCHAR", "The skus needing the most hours on the centre that "
              "month, with their hours."),

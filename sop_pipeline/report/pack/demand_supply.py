@@ -132,7 +132,7 @@ def capacity_section(wh: Warehouse) -> Section:
 
     figure = make_subplots(rows=2, cols=1, vertical_spacing=0.16, row_heights=[0.55, 0.45],
                            subplot_titles=("Required hours / available hours (bold: over 100 %)",
-                                           "Planned utilisation (supply plan, with build-ahead)"))
+                                           "Booked: open orders + supply plan / available hours"))
     figure.add_trace(go.Heatmap(
         z=[floats(row) for row in grid.to_numpy()], x=labels, y=centres, text=text,
         texttemplate="%{text}", textfont={"size": 11}, zmin=0, zmax=top, colorscale=scale,
@@ -151,7 +151,7 @@ def capacity_section(wh: Warehouse) -> Section:
                      annotation_text="100 %", annotation_position="top right")
     figure.update_xaxes(type="category", row=1, col=1)
     figure.update_yaxes(tickformat=".0%", rangemode="tozero", row=2, col=1,
-                        title_text="planned / available hours")
+                        title_text="(committed + planned) / available")
     figure.update_layout(height=260 + 36 * len(centres) + 240, margin={"t": 40, "b": 40},
                          legend={"y": 0.2, "title": {"text": "planned"}})
 
@@ -169,7 +169,8 @@ def capacity_section(wh: Warehouse) -> Section:
                 f"{pct(peak['utilisation'], 0)} at {where}")
     planned = plan["planned_utilisation"].dropna()
     if not planned.empty:
-        text += f"; the supply plan's peak is {pct(planned.max(), 0)}"
+        text += (f"; with the open production orders, the supply plan books at most "
+                 f"{pct(planned.max(), 0)}")
     return Section("capacity", sentence(text), figure)
 
 
