@@ -151,9 +151,16 @@ def test_capacity_rule_allows_overtime_and_no_more():
                              "available_hours": [100.0, 100.0], "overload_hours": [20.0, 0.0]})
     assert capacity_problems(capacity, overtime_share=0.1) == []
     problems = capacity_problems(capacity, overtime_share=0.05)
-    assert problems == ["capacity_plan: planned hours above available + overtime: 1 row(s), "
+    assert problems == ["capacity_plan: committed + planned hours above available + overtime: "
+                        "1 row(s), "
                         "e.g. work_center_id=W1, month=2026-10-01, required_hours=120.0, "
                         "planned_hours=110.0, available_hours=100.0, overload_hours=20.0"]
+    # hours open orders hold count: 40 committed + 80 planned is above 100 + 10 % overtime
+    held = capacity.assign(committed_hours=[0.0, 40.0])
+    assert capacity_problems(held, overtime_share=0.1) == [
+        "capacity_plan: committed + planned hours above available + overtime: 1 row(s), "
+        "e.g. work_center_id=W1, month=2026-11-01, required_hours=80.0, committed_hours=40.0, "
+        "planned_hours=80.0, available_hours=100.0, overload_hours=0.0"]
     capacity.loc[1, "overload_hours"] = 5.0
     assert "overload_hours != max(required - available, 0): 1 row(s)" in capacity_problems(
         capacity, overtime_share=0.1)[0]

@@ -59,6 +59,7 @@ class Company:
     # supply.pick_stock_outliers: series whose stock runs low, series holding excess stock
     low: np.ndarray
     excess: np.ndarray
+    overbought: np.ndarray  # excess series of bought skus: ordered again (purchase_orders)
 
     def __init__(self, skus: int, locations: int, years: int, seed: int,
                  end_month: np.datetime64, manufacturer: bool) -> None:

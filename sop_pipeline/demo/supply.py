@@ -10,10 +10,12 @@ from sop_pipeline.demo.arrow import codes, contract_table, take
 from sop_pipeline.demo.company import PLANT, Company
 
 SLOW_SUPPLIER_FACTOR = 1.4
+OVERBOUGHT_GLUT_FACTOR = 2.5  # an overbought series holds 2.5 x an excess series' months
 
 
 def pick_stock_outliers(company: Company) -> None:
-    """Series whose stock runs low (a coming stockout) and series holding excess stock."""
+    """Series whose stock runs low (a coming stockout) and series holding excess stock; the
+    bought ones among the excess are overbought: twice the stock, and an order placed again."""
     rng, T = company.rng_stock, company.T
     n_series = len(company.s_sku)
     eligible = (~company.intermittent[company.s_sku]) & (company.start[company.s_sku] <= T - 7) & (
@@ -28,6 +30,7 @@ def pick_stock_outliers(company: Company) -> None:
     company.excess = np.zeros(n_series, dtype=bool)
     company.low[order[:n_pick]] = True
     company.excess[order[n_pick:2 * n_pick]] = True
+    company.overbought = company.excess & ~company.make[company.s_sku]
 
 
 def purchase_orders(company: Company) -> pa.Table:
@@ -87,6 +90,10 @@ def purchase_orders(company: Company) -> pa.Table:
     series, sku, supplier, quantity = series[keep], sku[keep], supplier[keep], quantity[keep]
     order_date, due_date = order_date[keep], due_date[keep]
     received_date, status = received_date[keep], status[keep]
+    series, sku, supplier, quantity, order_date, due_date, received_date, status = (
+        np.concatenate(pair) for pair in zip(
+            (series, sku, supplier, quantity, order_date, due_date, received_date, status),
+            _ordered_again(company, supplier_of_sku), strict=True))
     loc = company.s_loc[series]
     sort = np.lexsort((sku, loc, supplier, order_date))
     order_date, supplier, loc = order_date[sort], supplier[sort], loc[sort]
@@ -109,6 +116,22 @@ def purchase_orders(company: Company) -> pa.Table:
         "received_date": received_date[sort],
         "status": pa.array(status[sort]),
     })
+
+
+def _ordered_again(company: Company, supplier_of_sku: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One open line per overbought series, placed ten days before the history's end for three
+    months of its demand, though its stock covers years: the order a buyer should cancel.
+    Columns as purchase_orders' (series, sku, supplier, quantity, order_date, due_date,
+    received_date, status)."""
+    series = np.flatnonzero(company.overbought)
+    sku = company.s_sku[series]
+    order_date = np.busday_offset(company.end_date - 10, 0, roll="backward")
+    order_date = np.full(len(series), order_date)
+    quantity = np.maximum(np.round(3 * company.mu[series, company.T]), 1.0)
+    return (series, sku, supplier_of_sku[sku], quantity, order_date,
+            order_date + company.lead_time[sku].astype(np.int64),
+            np.full(len(series), np.datetime64("NaT"), dtype=order_date.dtype),
+            np.full(len(series), "open"))
 
 
 def production_orders(company: Company) -> pa.Table:
@@ -161,6 +184,7 @@ def inventory(company: Company) -> pa.Table:
     excess = np.flatnonzero(company.excess)
     typical = np.maximum(company.mu[excess, max(0, T - 12):T].mean(axis=1), forward[excess, -1])
     glut = typical * rng.uniform(8.0, 14.0, len(excess))  # months of average demand
+    glut *= np.where(company.overbought[excess], OVERBOUGHT_GLUT_FACTOR, 1.0)
     for back in range(1, min(T, 4) + 1):  # the last four month-ends
         on_hand[excess, -back] = glut * (1.0 + 0.05 * back)
     on_hand = np.maximum(np.round(on_hand), 0.0)
