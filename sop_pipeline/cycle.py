@@ -26,6 +26,23 @@ def month_starts(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
+def first_receipt_months(cutoff: pd.Timestamp, lead_time_days: pd.Series) -> pd.Series:
+    """The first month a planned order released at the cut-off can be received in, per lead
+    time in days (missing: 0). A receipt is needed on its month's first day, so that day must
+    be on or after cutoff + lead time: no planned order is released before the cut-off.
+    Cut-off 2026-10-01: 0 days -> October, 31 days -> November, 45 days -> December."""
+    arrival = month_start(cutoff) + pd.to_timedelta(lead_time_days.fillna(0.0), unit="D")
+    start = month_starts(arrival)
+    return start.where(start >= arrival, start + pd.offsets.MonthBegin(1))
+
+
+def release_dates(need_months: pd.Series, lead_time_days: pd.Series) -> pd.Series:
+    """The day a planned receipt needed on its month's first day must be released: that day
+    minus the lead time (missing: 0), to the day."""
+    lead = pd.to_timedelta(lead_time_days.fillna(0.0), unit="D")
+    return (pd.to_datetime(need_months) - lead).dt.floor("D")
+
+
 def distinct_months(months: Iterable[pd.Timestamp | str]) -> list[pd.Timestamp]:
     """The months' first days, sorted, each once."""
     return sorted({month_start(month) for month in months})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sop_pipeline.checks import QTY_TOLERANCE
-from sop_pipeline.cycle import month_start
+from sop_pipeline.cycle import first_receipt_months, month_start, release_dates
 from sop_pipeline.review.actions import ACTION_KINDS
 from sop_pipeline.review.alerts import ALERT_COLUMNS, ALERT_KINDS, build_alerts
 
@@ -64,34 +64,50 @@ def test_action_kinds_are_alert_kinds():
 
 def test_release_now_when_need_date_minus_lead_time_is_before_next_month():
     plan = _plan([
-        ("A", "DC1", "2026-11-01", 120.0),  # 45 days before Nov 1: Sep 17, past: high
-        ("A", "DC1", "2026-12-01", 80.0),   # Oct 17, in the cycle month: medium
+        ("A", "DC1", "2026-12-01", 80.0),   # 45 days before Dec 1: Oct 17, in October: medium
         ("A", "DC1", "2027-01-01", 80.0),   # Nov 17: next month's job
-        ("M", "PLT1", "2026-10-01", 4.0),   # 10 days before Oct 1: Sep 21, high
+        ("B", "DC1", "2026-11-01", 50.0),   # 30 days before Nov 1: Oct 2, this week: high
+        ("M", "PLT1", "2026-10-01", 4.0),   # no lead time left: Sep 21 is not a release date
         ("M", "PLT1", "2026-11-01", 6.0),   # Oct 22: medium
         ("M", "PLT1", "2026-12-01", 6.0),   # Nov 21: no
-        ("B", "DC1", "2026-10-01", 0.0),    # nothing planned
-        ("B", "DC1", "2026-11-01", QTY_TOLERANCE / 2),  # solver noise
+        ("C", "DC1", "2026-11-01", 0.0),    # nothing planned
+        ("C", "DC1", "2026-12-01", QTY_TOLERANCE / 2),  # solver noise
     ])
     alerts = _actions(plan=plan)
     assert set(alerts["kind"]) == {"release_now"}
     got = {(r.entity, r.month.strftime("%Y-%m")): (r.severity, r.value, r.value_at_risk)
            for r in alerts.itertuples()}
     assert got == {
-        ("A@DC1", "2026-11"): ("high", -14.0, 1200.0),
         ("A@DC1", "2026-12"): ("medium", 16.0, 800.0),
-        ("M@PLT1", "2026-10"): ("high", -10.0, 200.0),
+        ("B@DC1", "2026-11"): ("high", 1.0, 100.0),
+        ("M@PLT1", "2026-10"): ("high", -10.0, 200.0),  # a plan the check refuses (below)
         ("M@PLT1", "2026-11"): ("medium", 21.0, 300.0),
     }
     assert (alerts["threshold"] == 31.0).all()  # days in October
-    late = alerts[(alerts["entity"] == "A@DC1") & (alerts["severity"] == "high")].iloc[0]
-    assert late["message"] == (
-        "Release the planned purchase of 120 units of A for DC1, needed in Nov 2026: its "
-        "release date 2026-09-17 (need date 2026-11-01 minus the 45-day lead time) is already "
-        "past at the 2026-10-01 cut-off: release it immediately; order value 1,200 EUR.")
-    due = alerts[(alerts["entity"] == "M@PLT1") & (alerts["severity"] == "medium")].iloc[0]
-    assert due["message"].startswith("Release the planned production of 6 units of M for PLT1")
-    assert "release it by 2026-10-22" in due["message"]
+    due = alerts[alerts["entity"] == "A@DC1"].iloc[0]
+    assert due["message"] == (
+        "Release the planned purchase of 80 units of A for DC1, needed in Dec 2026: release it "
+        "by 2026-10-17 (need date 2026-12-01 minus the 45-day lead time); order value 800 EUR.")
+    made = alerts[(alerts["entity"] == "M@PLT1") & (alerts["severity"] == "medium")].iloc[0]
+    assert made["message"].startswith("Release the planned production of 6 units of M for PLT1")
+    assert "release it by 2026-10-22" in made["message"]
+
+
+def test_no_planned_release_falls_before_the_cut_off():
+    """The receipt month is needed on its first day: 45 days from Oct 1 is Nov 15, so the
+    first planned receipt comes in December, released Oct 17, never before the cut-off."""
+    cutoff = pd.Timestamp("2026-10-01")
+    lead = pd.Series([0.0, 10.0, 31.0, 45.0, 30.5, None])
+    first = first_receipt_months(cutoff, lead)
+    assert first.dt.strftime("%Y-%m").tolist() == [
+        "2026-10", "2026-11", "2026-11", "2026-12", "2026-11", "2026-10"]
+    released = release_dates(first, lead)
+    assert released.dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-10-01", "2026-10-22", "2026-10-01", "2026-10-17", "2026-10-01", "2026-10-01"]
+    assert (released >= cutoff).all()
+    # and a month earlier would have been released before the cut-off
+    earlier = release_dates(first - pd.offsets.MonthBegin(1), lead)
+    assert (earlier[lead.fillna(0.0) > 0] < cutoff).all()
 
 
 def test_no_release_without_a_plan():

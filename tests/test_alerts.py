@@ -91,6 +91,7 @@ def test_late_purchase_alert_counts_days_at_cutoff(alerts):
     assert (late["month"] == CYCLE).all()
     message = late.loc["PO-1/1", "message"]
     assert "PO-1" in message and "SUP-7" in message and "47 days late" in message
+    assert message.endswith("the plan expects it in Oct 2026: confirm the date with the supplier.")
 
 
 def test_no_inputs_give_empty_alerts():
@@ -501,17 +502,17 @@ def test_a_lot_far_above_the_horizons_demand_is_named_with_the_sales_it_loses():
 def test_a_lead_time_past_the_months_short_is_named_with_the_sales_it_loses():
     from tests.test_supply_plan import item
 
-    # Oct 1 + 75 days: the first receipt arrives in December, after 30 + 50 units are lost;
+    # Oct 1 + 61 days: the first receipt arrives on Dec 1, after 30 + 50 units are lost;
     # 400 days reach beyond the horizon: every sale beyond the stock is lost
-    plan, items = _planned([item("B", "buy", lead_time_days=75),
+    plan, items = _planned([item("B", "buy", lead_time_days=61),
                             item("C", "buy", lead_time_days=400),
-                            item("D", "buy", lead_time_days=20)])
+                            item("D", "buy", lead_time_days=0)])
     alerts = _unplannable(plan, items)
     assert sorted(alerts.index) == ["B@L1", "C@L1"]  # D's receipts arrive in October
     assert alerts.loc["B@L1", "value"] == 80.0 and alerts.loc["C@L1", "value"] == 140.0
     assert alerts.loc["B@L1", "message"] == (
         "B at L1 loses 80 units of sales no planned order can save from Oct 2026 (1,600 EUR): "
-        "its lead time of 75 days brings the first planned receipt in Dec 2026, too late for "
+        "its lead time of 61 days brings the first planned receipt in Dec 2026, too late for "
         "80 units. Expedite an open order or shorten the lead time.")
     assert ("its lead time of 400 days brings the first planned receipt after the horizon's "
             "end (Dec 2026), too late for 140 units") in alerts.loc["C@L1", "message"]

@@ -149,12 +149,12 @@ def test_capacity_short_in_the_peak_builds_ahead_in_the_latest_slack_months(sett
 
 
 @pytest.mark.parametrize(("lead_time_days", "first_month"), [
-    (45, "2026-11"),  # 2026-10-01 + 45 days = 2026-11-15: November allowed
-    (60, "2026-11"),  # 2026-11-30
+    (31, "2026-11"),  # 2026-10-01 + 31 days = 2026-11-01: needed on Nov 1, released Oct 1
+    (45, "2026-12"),  # 2026-11-15: too late for Nov 1, so December
     (61, "2026-12"),  # 2026-12-01
     (0, "2026-10"),
 ])
-def test_lead_time_allows_receipts_from_the_month_containing_the_arrival(
+def test_lead_time_allows_receipts_from_the_first_month_it_reaches_on_its_first_day(
     lead_time_days, first_month
 ):
     result = plan(

@@ -6,10 +6,13 @@ the dates and the value in the items' currency (value_at_risk).
 
 - release_now, entity sku@location, month = the receipt month: a planned purchase (buy sku) or
   production (make sku) of the supply plan whose release date, the first day of its receipt
-  month minus the item's lead_time_days, falls before the first day of the month after the
-  cycle month. High when the release date is already before the cut-off (release
-  immediately), else medium. value = days from the cut-off to the release date (negative:
-  late), threshold = days in the cycle month; value_at_risk = planned qty x unit_cost.
+  month (its need date) minus the item's lead_time_days, falls before the first day of the
+  month after the cycle month. The plan never receives an order before cut-off + lead time
+  (sop_pipeline.cycle.first_receipt_months), so no release date is before the cut-off: a
+  past-due order is an open one (expedite here, late_purchase_order in order_alerts). High
+  when the release date is within RELEASE_HIGH_DAYS of the cut-off, else medium. value =
+  days from the cut-off to the release date, threshold = days in the cycle month;
+  value_at_risk = planned qty x unit_cost.
 - expedite, entity "order_id/line_no" (a production order: its id), month = the first month
   it is needed: an open order line whose sku-location loses demand (projected shortage: unmet
   demand, or minus a negative closing stock) in a month before the line's receipt month. The
@@ -38,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.checks import QTY_TOLERANCE
-from sop_pipeline.cycle import horizon_months
+from sop_pipeline.cycle import horizon_months, release_dates
 from sop_pipeline.review.wording import (
     money_text,
     order_entity,
@@ -50,6 +53,7 @@ from sop_pipeline.tables import SERIES_KEY
 
 ACTION_KINDS = ("release_now", "expedite", "push_out", "cancel")
 EXPEDITE_HIGH_MONTHS = 3
+RELEASE_HIGH_DAYS = 7  # a planned order to release within the cut-off's first week
 _LINE_COLUMNS = {"supply_type", "order_id", "line_no", "sku", "location_id", "quantity",
                  "due_date", "receipt_month"}
 
@@ -88,17 +92,17 @@ def release_now_alerts(
         qty=rows["planned_production_qty"].astype(float) + rows["planned_purchase_qty"],
         lead_time_days=rows["lead_time_days"].astype(float).fillna(0.0),
     )
-    rows = rows.assign(release_date=rows["month"]
-                       - pd.to_timedelta(rows["lead_time_days"].round(), unit="D"))
+    rows = rows.assign(release_date=release_dates(rows["month"], rows["lead_time_days"]))
+    urgent = cutoff + pd.Timedelta(days=RELEASE_HIGH_DAYS)
     next_month = horizon_months(cutoff, 2)[1]
     due = rows[(rows["qty"] > QTY_TOLERANCE) & (rows["release_date"] < next_month)]
     return [
         {
             "kind": "release_now",
-            "severity": "high" if row.release_date < cutoff else "medium",
+            "severity": "high" if row.release_date < urgent else "medium",
             "entity": f"{row.sku}@{row.location_id}",
             "month": row.month,
-            "message": _release_message(row, cutoff, currency),
+            "message": _release_message(row, currency),
             "value": float((row.release_date - cutoff).days),
             "threshold": float((next_month - cutoff).days),
             "value_at_risk": row.qty * row.unit_cost,
@@ -107,16 +111,11 @@ def release_now_alerts(
     ]
 
 
-def _release_message(row: Any, cutoff: pd.Timestamp, currency: str) -> str:
+def _release_message(row: Any, currency: str) -> str:
     """'Release the planned purchase of 120 units of A for DC1, needed in Dec 2026: ...'."""
     what = "production" if row.make_or_buy == "make" else "purchase"
-    because = (f"(need date {row.month:%Y-%m-%d} minus the "
-               f"{quantity_text(row.lead_time_days)}-day lead time)")
-    if row.release_date < cutoff:
-        when = (f"its release date {row.release_date:%Y-%m-%d} {because} is already past at the "
-                f"{cutoff:%Y-%m-%d} cut-off: release it immediately")
-    else:
-        when = f"release it by {row.release_date:%Y-%m-%d} {because}"
+    when = (f"release it by {row.release_date:%Y-%m-%d} (need date {row.month:%Y-%m-%d} minus "
+            f"the {quantity_text(row.lead_time_days)}-day lead time)")
     return (f"Release the planned {what} of {units_text(row.qty)} of {row.sku} for "
             f"{row.location_id}, needed in {row.month:%b %Y}: {when}; order value "
             f"{money_text(row.qty * row.unit_cost, currency)}.")

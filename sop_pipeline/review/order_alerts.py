@@ -61,7 +61,8 @@ def late_purchase_alerts(
                     f"Purchase order {row.order_id} line {row.line_no} from supplier "
                     f"{row.supplier_id} ({quantity_text(row.quantity)} units of {row.sku} for "
                     f"{row.location_id}) was due {due_date:%Y-%m-%d} and is {days_late} days "
-                    f"late at the {cutoff:%Y-%m-%d} cut-off."
+                    f"late at the {cutoff:%Y-%m-%d} cut-off; the plan expects it in "
+                    f"{cutoff:%b %Y}: confirm the date with the supplier."
                 ),
                 "value": float(days_late),
                 "threshold": 0.0,

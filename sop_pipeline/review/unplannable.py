@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sop_pipeline.checks import QTY_TOLERANCE, tolerance
-from sop_pipeline.cycle import month_starts
+from sop_pipeline.cycle import first_receipt_months
 from sop_pipeline.review.wording import money_text, quantity_text, units_text
 from sop_pipeline.supply.inputs import LOT_COLUMNS, item_units
 from sop_pipeline.supply.lots import item_lots
@@ -73,8 +73,7 @@ def _unplannable_nodes(cutoff: pd.Timestamp, plan: pd.DataFrame, items: pd.DataF
     rows = plan[[*SERIES_KEY, "month", "demand_qty", "unmet_qty"]].merge(
         _item_rules(items), on="sku", how="inner")
     rows["month"] = pd.to_datetime(rows["month"])
-    rows["arrival"] = month_starts(
-        cutoff + pd.to_timedelta(rows["lead_time_days"].fillna(0.0), unit="D"))
+    rows["arrival"] = first_receipt_months(cutoff, rows["lead_time_days"])
     demand, unmet = rows["demand_qty"].astype(float), rows["unmet_qty"].astype(float)
     lost = unmet.where(unmet > tolerance(demand, unmet, absolute=QTY_TOLERANCE), 0.0)
     horizon_demand = demand.groupby([rows[key] for key in SERIES_KEY]).transform("sum")

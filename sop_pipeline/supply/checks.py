@@ -33,7 +33,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_pipeline.checks import QTY_TOLERANCE, differs, exceeds, problems_of, tolerance
-from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.cycle import first_receipt_months
 from sop_pipeline.supply.inputs import SAMPLE_ROWS, item_units
 from sop_pipeline.supply.lots import item_lots
 from sop_pipeline.tables import SERIES_KEY
@@ -59,8 +59,7 @@ def plan_problems(
     expected = (rows["opening_qty"] + rows["scheduled_receipts_qty"] + planned
                 - (rows["demand_qty"] - rows["unmet_qty"]))
     next_opening = rows.groupby(SERIES_KEY)["opening_qty"].shift(-1)
-    arrival = month_starts(month_start(cycle_month)
-                           + pd.to_timedelta(rows["lead_time_days"].fillna(0.0), unit="D"))
+    arrival = first_receipt_months(cycle_month, rows["lead_time_days"])
     lots = planned / rows["multiple"]
     status = tolerance(*parts, absolute=QTY_TOLERANCE)  # a sale lost, stock held
     broken = {
@@ -70,7 +69,8 @@ def plan_problems(
             next_opening.notna() & differs(next_opening, rows["closing_qty"]),
         "a sale lost while the month closes with stock":
             (rows["unmet_qty"] > status) & (rows["closing_qty"] > status),
-        "planned inside the lead time": (planned > 0) & (pd.to_datetime(rows["month"]) < arrival),
+        "planned inside the lead time (released before the cut-off)":
+            (planned > 0) & (pd.to_datetime(rows["month"]) < arrival),
         "planned off its lot (multiple or minimum)": (planned > 0) & (
             differs(lots, lots.round()) | exceeds(rows["minimum"], planned)),
     }

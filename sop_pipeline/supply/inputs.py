@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sop_pipeline.cycle import month_start, month_starts
+from sop_pipeline.cycle import first_receipt_months, month_start, month_starts
 from sop_pipeline.engine import Engine
 from sop_pipeline.supply.lots import Lots, item_lots
 from sop_pipeline.supply.units import DECIMALS, ceil_to_step, cumulative_round, quantity_step
@@ -211,9 +211,9 @@ def _per_node(nodes: pd.DataFrame, values: pd.DataFrame, column: str) -> np.ndar
 def _allowed_months(
     nodes: pd.DataFrame, cutoff: pd.Timestamp, horizon: pd.DatetimeIndex
 ) -> np.ndarray:
-    """True where a planned receipt may arrive: from the month containing cutoff + lead time."""
-    arrival = cutoff + pd.to_timedelta(nodes["lead_time_days"], unit="D")
-    first_month = month_starts(arrival).to_numpy()
+    """True where a planned receipt may arrive: from its first receipt month on (the first
+    whose first day is on or after cutoff + lead time, sop_pipeline.cycle)."""
+    first_month = first_receipt_months(cutoff, nodes["lead_time_days"]).to_numpy()
     return horizon.to_numpy()[None, :] >= first_month[:, None]
 
 

@@ -11,10 +11,12 @@ The model, per node n = (sku, location_id) and horizon month t (quantities in un
 - capacity: sum over make nodes of x[n,t] x hours_per_unit[sku,w] <= available[w,t] + o[w,t].
   All locations of a sku share its work centres; a make sku without routing uses none;
   routings of buy skus are ignored.
-- lead time: x[n,t] = 0 in months before the month that contains cutoff + lead_time_days
-  (cutoff = first day of cycle_month); that month and later are allowed. Cut-off 2026-10-01
-  with 45 days arrives 2026-11-15: nothing in October, November on. Demand before then can
-  only be met from stock and scheduled receipts.
+- lead time: a receipt is needed on its month's first day, so x[n,t] = 0 in months whose
+  first day is before cutoff + lead_time_days (cutoff = first day of cycle_month;
+  sop_pipeline.cycle.first_receipt_months): no planned order is released before the cut-off.
+  Cut-off 2026-10-01 with 45 days arrives 2026-11-15: nothing in October or November,
+  December on (released 2026-10-17). Demand before then can only be met from stock and
+  scheduled receipts.
 - objective, minimised, per unit and month: holding_cost_rate x unit_cost per unit of closing
   stock; per unit lost in month t, lost_sales_penalty x unit_price + unit_cost x (1 +
   (holding_cost_rate + safety_shortfall_rate) x (horizon months + months left from t)) +
