@@ -44,14 +44,17 @@ def open_supply() -> pd.DataFrame:
             _order("production", "M4", "released", "2026-09-20"),
             _order("production", "M5", "completed", "2026-09-20"),
             _order("production", "M6", "planned", "2026-08-01"),
+            _order("production", "M7", "completed", "2026-11-20", "2026-09-25"),
+            _order("production", "M8", "completed", "2026-11-20", "2026-10-02"),
         ]
     )
     return open_supply_at_cutoff(orders, CYCLE).set_index("order_id")
 
 
 def test_open_lines_follow_the_cutoff_rule(open_supply):
-    # P3 received before, P4 ordered after, P5 cancelled; M3 cancelled, M5 completed late
-    assert sorted(open_supply.index) == ["M1", "M2", "M4", "M6", "P1", "P2", "P6", "P7"]
+    # P3 received before, P4 ordered after, P5 cancelled; M3 cancelled, M5 completed late,
+    # M8 created after the cut-off (M7 before it; orders without a date count as created)
+    assert sorted(open_supply.index) == ["M1", "M2", "M4", "M6", "M7", "P1", "P2", "P6", "P7"]
 
 
 def test_late_lines_are_expected_in_the_cycle_month(open_supply):

@@ -135,7 +135,9 @@ def _ordered_again(company: Company, supplier_of_sku: np.ndarray) -> tuple[np.nd
 
 
 def production_orders(company: Company) -> pa.Table:
-    """Production of make skus at the plant: completed history, released and planned ahead."""
+    """Production of make skus at the plant: completed history, released and planned ahead,
+    each created its lead time and up to two weeks before it is due (never after the
+    extract's day)."""
     rng, T = company.rng_mo, company.T
     make_skus = np.flatnonzero(company.make)
     sku_mu = np.zeros((company.n_skus, company.mu.shape[1]))
@@ -160,6 +162,8 @@ def production_orders(company: Company) -> pa.Table:
     keep = quantity >= 1
     sku, due_date, quantity, status = make_skus[row[keep]], due_date[keep], quantity[keep], \
         status[keep]
+    ahead = company.lead_time[sku].astype(np.int64) + rng.integers(0, 15, len(sku))
+    order_date = np.minimum(due_date - ahead, company.end_date)
     sort = np.lexsort((sku, due_date))
     return contract_table("erp/production_orders", {
         "mo_id": codes("MO-", np.arange(1, len(sort) + 1), 6),
@@ -168,6 +172,7 @@ def production_orders(company: Company) -> pa.Table:
         "quantity": quantity[sort],
         "due_date": due_date[sort],
         "status": status[sort],
+        "order_date": order_date[sort],
     })
 
 

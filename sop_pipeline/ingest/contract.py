@@ -232,6 +232,11 @@ ENTITIES: tuple[Entity, ...] = (
             _c("due_date", "date", "Planned completion date.", "2025-04-15"),
             _c("status", "text", "planned, released, completed or cancelled.", "released",
                allowed=("planned", "released", "completed", "cancelled")),
+            _c("order_date", "date", "Day the order was created in the ERP. A cycle counts "
+               "the order as open (holding its quantity and work-centre hours) only if it was "
+               "created before the cut-off; empty: every order not completed or cancelled "
+               "before the cut-off is open (right for an extract taken at the cut-off).",
+               "2025-03-20", nullable=True, required=False),
         ),
     ),
     Entity(

@@ -132,9 +132,11 @@ def open_supply_at_cutoff(supply_orders: pd.DataFrame, cycle_month: pd.Timestamp
         & (status != "cancelled")
         & (orders["received_date"].isna() | (orders["received_date"] >= cutoff))
     )
-    open_production = (supply_type == "production") & (
-        ((status != "cancelled") & (orders["due_date"] >= cutoff))
-        | (status.isin(["planned", "released"]) & due_before_cutoff)
+    open_production = (
+        (supply_type == "production")
+        & (orders["order_date"].isna() | (orders["order_date"] < cutoff))  # created by then
+        & (((status != "cancelled") & (orders["due_date"] >= cutoff))
+           | (status.isin(["planned", "released"]) & due_before_cutoff))
     )
     open_orders = orders[open_purchase | open_production].copy()
     is_late = open_orders["due_date"] < cutoff

@@ -33,7 +33,7 @@ purchase_lines as (
 
 production_lines as (
 
-    -- A production order is one line; the ERP extract has no order or completion date.
+    -- A production order is one line; its order date is optional, it has no completion date.
     select
         'production' as supply_type,
         mo_id as order_id,
@@ -42,7 +42,7 @@ production_lines as (
         sku,
         location_id,
         quantity,
-        cast(null as date) as order_date,
+        order_date,
         due_date,
         cast(null as date) as received_date,
         status

@@ -17,6 +17,7 @@ renamed as (
         {{ clean_cast('due_date', 'date') }} as due_date,
         -- validation accepts the allowed values in any case: keep one
         lower({{ clean_text('status') }}) as status,
+        {{ clean_cast('order_date', 'date') }} as order_date,
 
         -- load metadata: where the row came from
         cast(_source_file as varchar) as source_file,
