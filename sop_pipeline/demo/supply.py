@@ -15,7 +15,8 @@ OVERBOUGHT_GLUT_FACTOR = 2.5  # an overbought series holds 2.5 x an excess serie
 
 def pick_stock_outliers(company: Company) -> None:
     """Series whose stock runs low (a coming stockout) and series holding excess stock; the
-    bought ones among the excess are overbought: twice the stock, and an order placed again."""
+    bought ones among the excess are overbought: OVERBOUGHT_GLUT_FACTOR x the stock, and an
+    order placed again."""
     rng, T = company.rng_stock, company.T
     n_series = len(company.s_sku)
     eligible = (~company.intermittent[company.s_sku]) & (company.start[company.s_sku] <= T - 7) & (
